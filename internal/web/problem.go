@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/commons-gov/commons/internal/failure"
 )
 
@@ -182,8 +184,9 @@ func logCause(r *http.Request, err error) {
 // IsUnavailable reports whether err means a dependency (in practice the database) could not be
 // reached, so the request deserves a 503 and a retry rather than a 500. Stores that do not
 // classify every driver error still get the right answer during an outage: a refused or reset
-// connection, a dead pooled connection, a closed pool, or a PostgreSQL server that is starting,
-// stopping or dropped the connection (SQLSTATE class 08, 57P01–57P03).
+// connection, a dead pooled connection, a closed pool, a PostgreSQL server that is starting,
+// stopping or dropped the connection (SQLSTATE class 08, 57P01–57P03), or one that refused a
+// new connection for any reason (too many connections, a database not accepting connections).
 //
 // Nothing here holds state, so once the database is back the pool makes fresh connections and
 // the next request succeeds.
@@ -210,6 +213,14 @@ func IsUnavailable(err error) bool {
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
+		return true
+	}
+	// The pool could not open a connection. The server's reason (SQLSTATE 53300 too many
+	// connections, 55000 a database not accepting connections, …) is a state of the server, not
+	// of the request, and the same code in a query's error may mean a bug, so only the connect
+	// error says which it is.
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
 		return true
 	}
 	var coded interface{ SQLState() string }
