@@ -42,19 +42,21 @@ type Limiter struct {
 // New returns a Limiter over d.
 func New(d *db.DB) *Limiter { return &Limiter{db: d, Now: time.Now} }
 
-// takeSQL refills the bucket by the time since it was last touched (capped at capacity),
+// takeSQL refills the bucket by the time since it was last touched (capped at capacity, and
+// never negative: a request that read the clock just before another committed must not
+// drain the bucket),
 // then takes one token, but only if at least one is there. A new bucket starts full. When
 // the WHERE refuses the update, no row comes back: the request is over the limit.
 const takeSQL = `INSERT INTO ratelimit_buckets (bucket, tokens, updated_us)
 VALUES (?, CAST(? AS DOUBLE PRECISION) - 1, CAST(? AS BIGINT))
 ON CONFLICT (bucket) DO UPDATE SET
-	tokens = (CASE WHEN ratelimit_buckets.tokens + (CAST(? AS BIGINT) - ratelimit_buckets.updated_us) * CAST(? AS DOUBLE PRECISION) > CAST(? AS DOUBLE PRECISION)
+	tokens = (CASE WHEN ratelimit_buckets.tokens + (CASE WHEN CAST(? AS BIGINT) > ratelimit_buckets.updated_us THEN CAST(? AS BIGINT) - ratelimit_buckets.updated_us ELSE 0 END) * CAST(? AS DOUBLE PRECISION) > CAST(? AS DOUBLE PRECISION)
 		THEN CAST(? AS DOUBLE PRECISION)
-		ELSE ratelimit_buckets.tokens + (CAST(? AS BIGINT) - ratelimit_buckets.updated_us) * CAST(? AS DOUBLE PRECISION) END) - 1,
-	updated_us = CAST(? AS BIGINT)
-WHERE (CASE WHEN ratelimit_buckets.tokens + (CAST(? AS BIGINT) - ratelimit_buckets.updated_us) * CAST(? AS DOUBLE PRECISION) > CAST(? AS DOUBLE PRECISION)
+		ELSE ratelimit_buckets.tokens + (CASE WHEN CAST(? AS BIGINT) > ratelimit_buckets.updated_us THEN CAST(? AS BIGINT) - ratelimit_buckets.updated_us ELSE 0 END) * CAST(? AS DOUBLE PRECISION) END) - 1,
+	updated_us = CASE WHEN CAST(? AS BIGINT) > ratelimit_buckets.updated_us THEN CAST(? AS BIGINT) ELSE ratelimit_buckets.updated_us END
+WHERE (CASE WHEN ratelimit_buckets.tokens + (CASE WHEN CAST(? AS BIGINT) > ratelimit_buckets.updated_us THEN CAST(? AS BIGINT) - ratelimit_buckets.updated_us ELSE 0 END) * CAST(? AS DOUBLE PRECISION) > CAST(? AS DOUBLE PRECISION)
 		THEN CAST(? AS DOUBLE PRECISION)
-		ELSE ratelimit_buckets.tokens + (CAST(? AS BIGINT) - ratelimit_buckets.updated_us) * CAST(? AS DOUBLE PRECISION) END) >= 1
+		ELSE ratelimit_buckets.tokens + (CASE WHEN CAST(? AS BIGINT) > ratelimit_buckets.updated_us THEN CAST(? AS BIGINT) - ratelimit_buckets.updated_us ELSE 0 END) * CAST(? AS DOUBLE PRECISION) END) >= 1
 RETURNING tokens`
 
 // Take takes one token from the named bucket. It reports whether the request is within the
@@ -68,9 +70,9 @@ func (l *Limiter) Take(ctx context.Context, bucket string, limit Limit) (bool, e
 	c := limit.Capacity
 	rows, err := l.db.Write.QueryContext(ctx, l.db.Rebind(takeSQL),
 		bucket, c, now,
-		now, perMicro, c, c, now, perMicro,
-		now,
-		now, perMicro, c, c, now, perMicro)
+		now, now, perMicro, c, c, now, now, perMicro,
+		now, now,
+		now, now, perMicro, c, c, now, now, perMicro)
 	if err != nil {
 		return false, fmt.Errorf("rate limit %s: %w", bucket, err)
 	}

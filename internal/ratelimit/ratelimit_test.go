@@ -84,3 +84,24 @@ func TestConcurrentTakersShareOneBucket(t *testing.T) {
 		}
 	})
 }
+
+// A taker whose clock reading is older than the bucket's last update (it read the time just
+// before another node committed) gets no negative refill.
+func TestStaleClockDoesNotDrainBucket(t *testing.T) {
+	dbtest.Each(t, migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		l := ratelimit.New(d)
+		now := time.Unix(1_800_000_000, 0)
+		l.Now = func() time.Time { return now }
+		limit := ratelimit.PerMinute(60, 10)
+		if ok, _ := l.Take(ctx, "b", limit); !ok {
+			t.Fatal("first take refused")
+		}
+		now = now.Add(-time.Hour)
+		for i := range 9 {
+			if ok, err := l.Take(ctx, "b", limit); err != nil || !ok {
+				t.Fatalf("take %d with a stale clock refused: %v", i, err)
+			}
+		}
+	})
+}
