@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"time"
@@ -20,14 +21,16 @@ import (
 	"github.com/commons-gov/commons/internal/db"
 	"github.com/commons-gov/commons/internal/jobs"
 	"github.com/commons-gov/commons/internal/mail"
+	"github.com/commons-gov/commons/internal/notify"
 	"github.com/commons-gov/commons/internal/outbox"
 	"github.com/commons-gov/commons/internal/platform"
+	"github.com/commons-gov/commons/internal/ratelimit"
 	"github.com/commons-gov/commons/internal/web"
 )
 
 // Migrations lists every platform's schema, in the order they apply.
 func Migrations() []db.Migrations {
-	return []db.Migrations{platform.Migrations, outbox.Migrations}
+	return []db.Migrations{platform.Migrations, outbox.Migrations, ratelimit.Migrations, notify.Migrations}
 }
 
 // MigrateDB brings a database to the current schema: River's tables, then each platform's.
@@ -60,6 +63,7 @@ type App struct {
 	Outbox   *outbox.Store
 	Auth     *apiauth.Authenticator
 	Jobs     *jobs.Client
+	Notify   *notify.Service
 
 	handler http.Handler
 }
@@ -93,12 +97,20 @@ func (a *App) assemble(ctx context.Context) error {
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &mail.Worker{Sender: a.mailSender()})
+	queues := map[string]int{river.QueueDefault: jobs.DefaultMaxWorkers}
+	maps.Copy(queues, notify.Queues())
 	var err error
 	a.Jobs, err = jobs.New(a.db, jobs.Config{
-		Workers: workers,
-		Work:    a.cfg.Role != "api",
-		Logger:  a.log,
+		Workers:      workers,
+		Work:         a.cfg.Role != "api",
+		Logger:       a.log,
+		Queues:       queues,
+		PeriodicJobs: notify.PeriodicJobs(),
 	})
+	if err != nil {
+		return err
+	}
+	delivery, err := a.assembleNotify(workers)
 	if err != nil {
 		return err
 	}
@@ -122,6 +134,8 @@ func (a *App) assemble(ctx context.Context) error {
 		}
 		c.Mount(mux)
 		a.mountAPI(mux)
+		a.Notify.Mount(mux)
+		delivery.MountProviderCallbacks(mux)
 		mux.Handle("GET /{$}", http.RedirectHandler("/admin", http.StatusSeeOther))
 	}
 	stack, err := web.Stack(web.StackConfig{Logger: a.log, BaseURL: a.cfg.BaseURL, Metrics: web.NewMetrics(a.metrics)})
@@ -130,6 +144,29 @@ func (a *App) assemble(ctx context.Context) error {
 	}
 	a.handler = stack(mux)
 	return nil
+}
+
+// assembleNotify builds the Notify platform and its delivery, registering delivery's workers.
+func (a *App) assembleNotify(workers *river.Workers) (*notify.Delivery, error) {
+	a.Notify = notify.New(notify.Config{
+		DB: a.db, Jobs: a.Jobs, Platform: a.Platform, Auth: a.Auth, Limiter: ratelimit.New(a.db),
+		Keyring: a.cfg.Keyring, Logger: a.log, BaseURL: a.cfg.BaseURL, Dev: a.cfg.Dev, EmailDomain: a.cfg.EmailFromDomain,
+	})
+	providers := notify.ProviderSettings{
+		SMTPURL: a.cfg.SMTPURL, EmailFromDomain: a.cfg.EmailFromDomain, SMSProviderURL: a.cfg.SMSProviderURL,
+		SMSProviderToken: a.cfg.SMSProviderToken, SMSCallbackSecret: a.cfg.SMSCallbackSecret,
+	}
+	dcfg, err := providers.DeliveryConfig()
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	dcfg.Outbox = a.Outbox
+	delivery, err := notify.NewDelivery(a.Notify, dcfg)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	delivery.RegisterWorkers(workers)
+	return delivery, nil
 }
 
 // mailSender says where Commons' own emails go. Development mode keeps them in the outbox;

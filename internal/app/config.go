@@ -31,6 +31,13 @@ type Config struct {
 	LogLevel        string
 	ShutdownTimeout time.Duration
 
+	// Delivery providers for Notify; development mode needs none of them.
+	SMTPURL           string
+	EmailFromDomain   string
+	SMSProviderURL    string
+	SMSProviderToken  string
+	SMSCallbackSecret string
+
 	// Keyring is SecretKey parsed; set by Resolve.
 	Keyring *secret.Keyring
 	// GeneratedSecretKey is true when development mode made the key (and saved it in DataDir).
@@ -51,6 +58,7 @@ type Settings struct {
 	devFlag triBool
 	fs      *flag.FlagSet
 	secret  []string // flags whose _FILE twin is honoured
+	serving bool     // the command is serve, which needs delivery settings outside development
 }
 
 // BindStorage registers the settings every command needs to reach the database.
@@ -72,6 +80,13 @@ func (s *Settings) BindServe(fs *flag.FlagSet) {
 	fs.StringVar(&s.LogFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&s.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a stopping node waits for requests and jobs in flight")
+	fs.StringVar(&s.SMTPURL, "smtp-url", "", "SMTP server for Notify's emails: smtp://USER:PASS@HOST:587 (STARTTLS) or smtps://USER:PASS@HOST:465; options tls=, auth=, pool= (required outside development mode)")
+	fs.StringVar(&s.EmailFromDomain, "email-from-domain", "", "domain of Notify's From addresses and Message-IDs, such as notifications.example.gov.uk (required outside development mode)")
+	fs.StringVar(&s.SMSProviderURL, "sms-provider-url", "", "HTTPS endpoint of the text message provider (required outside development mode)")
+	fs.StringVar(&s.SMSProviderToken, "sms-provider-token", "", "bearer token for the text message provider")
+	fs.StringVar(&s.SMSCallbackSecret, "sms-callback-secret", "", "shared secret the text message provider sends with receipts and replies (16 characters or more)")
+	s.secret = append(s.secret, "smtp-url", "sms-provider-token", "sms-callback-secret")
+	s.serving = true
 }
 
 // EnvName is the environment twin of a flag: --base-url → COMMONS_BASE_URL.
@@ -186,6 +201,17 @@ func (s *Settings) resolve() (Config, error) {
 		}
 	} else if !c.Dev {
 		return c, usagef("outside development mode a secret key is required: set COMMONS_SECRET_KEY (or COMMONS_SECRET_KEY_FILE) to 32 random bytes in base64, made with: openssl rand -base64 32")
+	}
+	if s.serving && !c.Dev {
+		for _, need := range []struct{ value, flag string }{
+			{c.SMTPURL, "smtp-url"}, {c.EmailFromDomain, "email-from-domain"},
+			{c.SMSProviderURL, "sms-provider-url"}, {c.SMSProviderToken, "sms-provider-token"},
+			{c.SMSCallbackSecret, "sms-callback-secret"},
+		} {
+			if need.value == "" {
+				return c, usagef("outside development mode Notify needs real providers: set --%s (%s); see docs/configuration.md", need.flag, EnvName(need.flag))
+			}
+		}
 	}
 	return c, nil
 }

@@ -41,8 +41,33 @@ func TestDefaultsAreDevelopmentOnSQLite(t *testing.T) {
 	}
 }
 
+// productionProviders sets the delivery settings production requires.
+func productionProviders(t *testing.T) {
+	t.Setenv("COMMONS_SMTP_URL", "smtp://user:pass@smtp.example.gov.uk:587")
+	t.Setenv("COMMONS_EMAIL_FROM_DOMAIN", "notifications.example.gov.uk")
+	t.Setenv("COMMONS_SMS_PROVIDER_URL", "https://sms.example.com/send")
+	t.Setenv("COMMONS_SMS_PROVIDER_TOKEN", "token")
+	t.Setenv("COMMONS_SMS_CALLBACK_SECRET", "a-shared-secret-of-16+")
+}
+
+func TestProductionNeedsProviders(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("COMMONS_SECRET_KEY", secret.Generate())
+	_, err := parseServe(t)
+	var u *UsageError
+	if !errors.As(err, &u) || !strings.Contains(u.Msg, "COMMONS_SMTP_URL") {
+		t.Fatalf("production without providers: %v", err)
+	}
+	productionProviders(t)
+	c, err := parseServe(t)
+	if err != nil || c.Dev || c.SMTPURL == "" {
+		t.Fatalf("production with providers: %+v %v", c, err)
+	}
+}
+
 func TestEnvironmentTwinsAndFlagsWin(t *testing.T) {
 	clearEnv(t)
+	productionProviders(t)
 	key := secret.Generate()
 	t.Setenv("COMMONS_ADDR", "127.0.0.1:9000")
 	t.Setenv("COMMONS_SECRET_KEY", key)
@@ -67,6 +92,7 @@ func TestSecretFromFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("COMMONS_SECRET_KEY_FILE", path)
+	productionProviders(t)
 	c, err := parseServe(t)
 	if err != nil || c.Keyring == nil || c.Dev {
 		t.Fatalf("config from file: %+v %v", c, err)
