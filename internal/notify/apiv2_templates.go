@@ -50,9 +50,6 @@ func (s *Service) templateV2JSON(ctx context.Context, t Template) (templateV2JSO
 	}
 	for _, p := range parts {
 		for _, name := range content.Placeholders(p) {
-			if t.Type == Letter && content.IsAddressPlaceholder(name) {
-				continue
-			}
 			out.Personalisation[name] = map[string]bool{"required": true}
 		}
 	}

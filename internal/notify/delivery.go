@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/commons-gov/commons/internal/notify/letter"
 	"strings"
 	"time"
 
@@ -131,6 +132,14 @@ func (d *Delivery) deliver(ctx context.Context, job *river.Job[DeliverArgs]) err
 	}
 	if svc.Archived {
 		return d.fail(ctx, n, []string{StatusCreated}, StatusTechnicalFailure, "Not sent: the service was archived before sending")
+	}
+	tooLong, err := d.recordBillable(ctx, n, svc, st)
+	if err != nil {
+		return err
+	}
+	if tooLong {
+		return d.fail(ctx, n, []string{StatusCreated}, StatusValidationFailed,
+			fmt.Sprintf("Not sent: letters can be at most %d pages", letter.MaxPages))
 	}
 	if n.KeyType == apiauth.Test {
 		return d.simulate(ctx, n)
