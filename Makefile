@@ -5,7 +5,7 @@ export CGO_ENABLED ?= 0
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.Version=$(VERSION)
 
-.PHONY: run build assets test test-go test-browser bench clean
+.PHONY: run build assets test test-compat test-browser bench clean
 
 ## run: build Commons and start it on http://localhost:8080 with SQLite under ./commons-data/
 run: build
@@ -26,7 +26,15 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 test: build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) test-compat
 	$(MAKE) test-browser
+
+## test-compat: GOV.UK Notify's official node client against a live binary, on each engine
+test-compat: build test/compat/node_modules/.package-lock.json
+	cd test/compat && COMMONS_BIN=$(CURDIR)/bin/commons node --test --test-concurrency=1
+
+test/compat/node_modules/.package-lock.json: test/compat/package.json test/compat/package-lock.json
+	cd test/compat && npm ci --no-audit --no-fund --loglevel=error
 
 test-browser: build test/browser/node_modules/.package-lock.json
 	cd test/browser && COMMONS_BIN=$(CURDIR)/bin/commons node --test --test-concurrency=1
@@ -39,4 +47,4 @@ bench: build
 	bench/run.sh
 
 clean:
-	rm -rf bin web/node_modules test/browser/node_modules internal/web/static/govuk
+	rm -rf bin web/node_modules test/browser/node_modules test/compat/node_modules internal/web/static/govuk

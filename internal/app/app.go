@@ -135,6 +135,7 @@ func (a *App) assemble(ctx context.Context) error {
 		c.Mount(mux)
 		a.mountAPI(mux)
 		a.Notify.Mount(mux)
+		a.Notify.MountDocuments(mux)
 		delivery.MountProviderCallbacks(mux)
 		mux.Handle("GET /{$}", http.RedirectHandler("/admin", http.StatusSeeOther))
 	}

@@ -53,6 +53,7 @@ func (s *Service) mountManagementAPI(mux *http.ServeMux) {
 	mux.Handle("POST "+p+"/templates/{id}/archive", s.managed(s.apiArchiveTemplate))
 	mux.Handle("GET "+p+"/templates/{id}/versions", s.managed(s.apiTemplateVersions))
 	s.mountSettingsAPI(mux, p)
+	s.mountCancel(mux, p)
 }
 
 // templateJSON is a template in the management API.

@@ -173,7 +173,7 @@ func (d *Delivery) PurgeExpired(ctx context.Context) (Purged, error) {
 	}
 	c, err := d.purgeInbound(ctx, retentionCutoff(now, DefaultRetentionDays), `service_id NOT IN (SELECT service_id FROM notify_settings)`)
 	out.ReceivedTexts += c
-	return out, err
+	return out, d.purgeDocuments(ctx, now, err)
 }
 
 func (d *Delivery) distinctRetentions(ctx context.Context, col string) ([]int, error) {
