@@ -133,6 +133,9 @@ func (a *App) assemble(ctx context.Context) error {
 			return err
 		}
 		c.Mount(mux)
+		if err := a.Notify.MountConsole(mux, c); err != nil {
+			return err
+		}
 		a.mountAPI(mux)
 		a.Notify.Mount(mux)
 		a.Notify.MountDocuments(mux)

@@ -52,6 +52,8 @@ type Console struct {
 	pages  *web.Pages
 	secure bool // cookies are Secure: the public address is https
 	base   string
+	// sections are other platforms' parts of each service, added with AddServiceSection.
+	sections []Section
 }
 
 // New parses the console's templates and returns the console.

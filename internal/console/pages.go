@@ -19,6 +19,8 @@ type chrome struct {
 	Perms   []string
 	// Section marks the current item of the service's sub-navigation.
 	Section string
+	// Sections are the other platforms' parts of the service this user may use.
+	Sections []Section
 }
 
 // Can reports whether the user holds a team permission in the page's service.
@@ -42,6 +44,7 @@ func (c *Console) chrome(s *session, sc *serviceContext, section string) chrome 
 	if sc != nil {
 		svc := sc.service
 		ch.Service, ch.Perms = &svc, sc.perms
+		ch.Sections = c.visibleSections(sc.perms)
 	}
 	return ch
 }
