@@ -3,7 +3,6 @@ package app
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/commons-gov/commons/internal/apiauth"
 	"github.com/commons-gov/commons/internal/failure"
@@ -19,7 +18,7 @@ func asFailure(err error, target **failure.Error) bool { return errors.As(err, t
 // and the whole key as a bearer token.
 func (a *App) mountAPI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/platform/v1/whoami", func(w http.ResponseWriter, r *http.Request) {
-		id, err := a.authenticate(r)
+		id, err := a.Auth.Either(r)
 		if err != nil {
 			a.writeAuthProblem(w, r, err)
 			return
@@ -39,14 +38,6 @@ type whoami struct {
 	KeyType   apiauth.KeyType `json:"key_type"`
 	Live      bool            `json:"live"`
 	ServiceID string          `json:"service_id"`
-}
-
-// authenticate accepts either credential form: a token with two dots is a JWT.
-func (a *App) authenticate(r *http.Request) (apiauth.Identity, error) {
-	if strings.Count(r.Header.Get("Authorization"), ".") == 2 {
-		return a.Auth.JWT(r)
-	}
-	return a.Auth.BearerKey(r)
 }
 
 // writeAuthProblem answers an authentication failure in Commons' own API style.
