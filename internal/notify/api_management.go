@@ -16,7 +16,6 @@ import (
 // snake_case JSON, RFC 3339 UTC timestamps. Live and team keys may use it; test keys may not,
 // because a test key must never change what live sending does.
 
-
 // managed wraps a management handler with authentication.
 func (s *Service) managed(h func(w http.ResponseWriter, r *http.Request, id apiauth.Identity) error) http.Handler {
 	return web.APIHandler(func(w http.ResponseWriter, r *http.Request) error {
@@ -200,4 +199,3 @@ func writeTemplateList(w http.ResponseWriter, ts []Template) error {
 	web.WriteJSON(w, http.StatusOK, "", map[string]any{"templates": out})
 	return nil
 }
-

@@ -46,13 +46,19 @@ var senderAPIs = []senderRoutes{
 		add: func(s *Service, r *http.Request, sid string, req senderRequest) (Sender, error) {
 			return s.AddSMSSender(r.Context(), sid, req.Value, req.IsDefault, req.Inbound)
 		},
-		remove: func(s *Service, r *http.Request, sid, id string) error { return s.RemoveSMSSender(r.Context(), sid, id) }},
+		remove: func(s *Service, r *http.Request, sid, id string) error {
+			return s.RemoveSMSSender(r.Context(), sid, id)
+		}},
 	{path: "letter-contacts",
-		list: func(s *Service, r *http.Request, sid string) ([]Sender, error) { return s.LetterContacts(r.Context(), sid) },
+		list: func(s *Service, r *http.Request, sid string) ([]Sender, error) {
+			return s.LetterContacts(r.Context(), sid)
+		},
 		add: func(s *Service, r *http.Request, sid string, req senderRequest) (Sender, error) {
 			return s.AddLetterContact(r.Context(), sid, req.Value, req.IsDefault)
 		},
-		remove: func(s *Service, r *http.Request, sid, id string) error { return s.RemoveLetterContact(r.Context(), sid, id) }},
+		remove: func(s *Service, r *http.Request, sid, id string) error {
+			return s.RemoveLetterContact(r.Context(), sid, id)
+		}},
 }
 
 func toSenderJSON(x Sender, sms bool) senderJSON {

@@ -2,7 +2,7 @@ package notify
 
 import (
 	"encoding/json"
-	"math"
+	"github.com/commons-gov/commons/internal/notify/content"
 	"net/url"
 	"slices"
 	"sort"
@@ -307,9 +307,9 @@ func writePyRepr(b *strings.Builder, v any) {
 	case string:
 		b.WriteString(pyStringRepr(x))
 	case json.Number:
-		b.WriteString(pyNumberRepr(x))
+		b.WriteString(content.PythonNumber(string(x)))
 	case float64:
-		b.WriteString(pyFloatRepr(x))
+		b.WriteString(content.PythonFloat(x))
 	case []any:
 		b.WriteByte('[')
 		for i, it := range x {
@@ -369,50 +369,4 @@ func pyStringRepr(s string) string {
 	}
 	b.WriteString(q)
 	return b.String()
-}
-
-// pyNumberRepr prints a JSON number as Python does after json.loads: integers as written,
-// anything with a fraction or exponent as a float.
-func pyNumberRepr(n json.Number) string {
-	s := string(n)
-	if !strings.ContainsAny(s, ".eE") {
-		return s
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return s
-	}
-	return pyFloatRepr(f)
-}
-
-// pyFloatRepr prints a float as Python's repr: the shortest round-tripping digits, fixed
-// notation with at least one decimal for exponents from -4 to 15, scientific otherwise.
-func pyFloatRepr(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	mant, expPart, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expPart)
-	if exp >= -4 && exp < 16 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	sign := "+"
-	if exp < 0 {
-		sign, exp = "-", -exp
-	}
-	es := strconv.Itoa(exp)
-	if len(es) < 2 {
-		es = "0" + es
-	}
-	return mant + "e" + sign + es
 }

@@ -217,3 +217,10 @@ func pyDictRepr(m map[string]any) string {
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }
+
+// PythonNumber prints a JSON number literal as GOV.UK Notify (in Python) prints it, for
+// messages that quote a value back.
+func PythonNumber(lit string) string { return pyNumber(lit) }
+
+// PythonFloat prints a float as Python's repr does.
+func PythonFloat(f float64) string { return pyFloat(f) }
