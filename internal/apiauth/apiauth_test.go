@@ -249,3 +249,15 @@ func BenchmarkJWT(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkBearerKey(b *testing.B) {
+	a, _, _ := fixture()
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+FormatKey("bench", serviceID, secretA))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.BearerKey(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package apiauth
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -32,8 +33,9 @@ type Authenticator struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	mu    sync.RWMutex
-	cache map[string]cachedKeys
+	mu         sync.RWMutex
+	cache      map[string]*cachedKeys
+	refreshing map[string]*refresh
 
 	usedMu sync.Mutex
 	used   map[string]time.Time
@@ -41,43 +43,103 @@ type Authenticator struct {
 
 type cachedKeys struct {
 	keys    ServiceKeys
+	macs    []*keyMAC // one for each of keys.Keys, in the same order
 	fetched time.Time
+}
+
+func (c *cachedKeys) freshAt(now time.Time) bool {
+	return now.Sub(c.fetched) < CacheTTL && now.Sub(c.fetched) >= 0
+}
+
+// refresh is one read of a service's keys in progress. Requests that find the cache entry stale
+// while it runs wait for it rather than each reading the keys too: when an entry expires under
+// load, the database sees one read instead of one per request in flight.
+type refresh struct {
+	done chan struct{}
+	c    *cachedKeys
+	err  error
 }
 
 // New returns an Authenticator reading keys from source.
 func New(source Source) *Authenticator {
-	return &Authenticator{source: source, Now: time.Now, cache: map[string]cachedKeys{}, used: map[string]time.Time{}}
+	return &Authenticator{source: source, Now: time.Now, cache: map[string]*cachedKeys{},
+		refreshing: map[string]*refresh{}, used: map[string]time.Time{}}
 }
 
-// serviceKeys returns the service's keys, from the cache while it is fresh.
-func (a *Authenticator) serviceKeys(ctx context.Context, serviceID string) (ServiceKeys, error) {
-	now := a.Now()
+// serviceKeys returns the service's keys as of now, from the cache while it is fresh.
+func (a *Authenticator) serviceKeys(ctx context.Context, serviceID string, now time.Time) (*cachedKeys, error) {
 	a.mu.RLock()
 	c, ok := a.cache[serviceID]
 	a.mu.RUnlock()
-	if ok && now.Sub(c.fetched) < CacheTTL && now.Sub(c.fetched) >= 0 {
-		return c.keys, nil
-	}
-	keys, err := a.source.ServiceKeys(ctx, serviceID)
-	if err != nil {
-		return ServiceKeys{}, err
+	if ok && c.freshAt(now) {
+		return c, nil
 	}
 	a.mu.Lock()
-	if len(a.cache) > 100_000 {
-		// Unknown service ids are cached too (so that guessing them is cheap for us); a flood
-		// of them must not grow the map without bound.
-		clear(a.cache)
+	if c, ok := a.cache[serviceID]; ok && c.freshAt(now) {
+		a.mu.Unlock()
+		return c, nil
 	}
-	a.cache[serviceID] = cachedKeys{keys: keys, fetched: now}
+	r, running := a.refreshing[serviceID]
+	if !running {
+		r = &refresh{done: make(chan struct{})}
+		a.refreshing[serviceID] = r
+		// The read serves every request that joins it, so it runs on its own, unaffected
+		// by this request's client leaving; each request waits only as long as it has.
+		go a.read(context.WithoutCancel(ctx), serviceID, now, r)
+	}
 	a.mu.Unlock()
-	return keys, nil
+	select {
+	case <-r.done:
+		return r.c, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// read runs a refresh and publishes its result. A panic in the source becomes the read's
+// error, so that it reaches the requests waiting for it (and their logs) rather than ending
+// the process from this goroutine.
+func (a *Authenticator) read(ctx context.Context, serviceID string, now time.Time, r *refresh) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.c, r.err = nil, fmt.Errorf("apiauth: reading the keys of service %s: panic: %v", serviceID, v)
+		}
+		a.mu.Lock()
+		// Forget detaches a refresh that began before the change it announces; such a
+		// refresh answers the requests that waited for it but must not fill the cache.
+		if a.refreshing[serviceID] == r {
+			delete(a.refreshing, serviceID)
+			if r.err == nil {
+				if len(a.cache) > 100_000 {
+					// Unknown service ids are cached too (so that guessing them is cheap for
+					// us); a flood of them must not grow the map without bound.
+					clear(a.cache)
+				}
+				a.cache[serviceID] = r.c
+			}
+		}
+		a.mu.Unlock()
+		close(r.done)
+	}()
+	keys, err := a.source.ServiceKeys(ctx, serviceID)
+	if err != nil {
+		r.err = err
+		return
+	}
+	c := &cachedKeys{keys: keys, macs: make([]*keyMAC, len(keys.Keys)), fetched: now}
+	for i, k := range keys.Keys {
+		c.macs[i] = newKeyMAC(k.Secret)
+	}
+	r.c, r.err = c, nil
 }
 
 // Forget drops a service from the cache, so that a change made through this node (a key
-// revoked in the console, say) applies here at once rather than within CacheTTL.
+// revoked in the console, say) applies here at once rather than within CacheTTL. A read of the
+// service's keys already under way may predate the change, so later requests read afresh.
 func (a *Authenticator) Forget(serviceID string) {
 	a.mu.Lock()
 	delete(a.cache, serviceID)
+	delete(a.refreshing, serviceID)
 	a.mu.Unlock()
 }
 
@@ -127,10 +189,12 @@ func (a *Authenticator) BearerKey(r *http.Request) (Identity, error) {
 	if err != nil {
 		return Identity{}, &Failure{Reason: MalformedKey}
 	}
-	keys, err := a.serviceKeys(r.Context(), lowerASCII(serviceID))
+	now := a.Now()
+	entry, err := a.serviceKeys(r.Context(), lowerASCII(serviceID), now)
 	if err != nil {
 		return Identity{}, err
 	}
+	keys := entry.keys
 	if !keys.Found {
 		return Identity{}, &Failure{Reason: KeyNotFound}
 	}
@@ -142,14 +206,14 @@ func (a *Authenticator) BearerKey(r *http.Request) (Identity, error) {
 			if k.Revoked {
 				return Identity{}, &Failure{Reason: KeyRevoked}
 			}
-			return a.identify(lowerASCII(serviceID), keys, k), nil
+			return a.identify(lowerASCII(serviceID), keys, k, now), nil
 		}
 	}
 	return Identity{}, &Failure{Reason: KeyNotFound}
 }
 
-func (a *Authenticator) identify(serviceID string, keys ServiceKeys, k Key) Identity {
-	a.markUsed(k.ID, a.Now())
+func (a *Authenticator) identify(serviceID string, keys ServiceKeys, k Key, now time.Time) Identity {
+	a.markUsed(k.ID, now)
 	return Identity{ServiceID: serviceID, ServiceLive: keys.Live, KeyID: k.ID, KeyName: k.Name, KeyType: k.Type}
 }
 

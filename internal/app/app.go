@@ -105,7 +105,7 @@ func (a *App) assemble(ctx context.Context) error {
 		Work:         a.cfg.Role != "api",
 		Logger:       a.log,
 		Queues:       queues,
-		PeriodicJobs: notify.PeriodicJobs(),
+		PeriodicJobs: append(notify.PeriodicJobs(), notify.BulkPeriodicJobs()...),
 	})
 	if err != nil {
 		return err
@@ -134,6 +134,9 @@ func (a *App) assemble(ctx context.Context) error {
 		}
 		c.Mount(mux)
 		if err := a.Notify.MountConsole(mux, c); err != nil {
+			return err
+		}
+		if err := a.Notify.MountBulkConsole(mux, c); err != nil {
 			return err
 		}
 		a.mountAPI(mux)
@@ -170,6 +173,7 @@ func (a *App) assembleNotify(workers *river.Workers) (*notify.Delivery, error) {
 		return nil, usagef("%v", err)
 	}
 	delivery.RegisterWorkers(workers)
+	a.Notify.RegisterBulkWorkers(workers)
 	return delivery, nil
 }
 

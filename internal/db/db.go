@@ -37,6 +37,8 @@ type DB struct {
 	// Read is the pool for plain reads outside transactions.
 	Read *sql.DB
 	url  string
+
+	stopCheckpoints, checkpointsDone chan struct{} // SQLite's background checkpoints
 }
 
 // ErrBadURL reports a database URL Commons cannot use.
@@ -93,14 +95,15 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		// busy_timeout comes first so that the journal_mode change itself waits for other
 		// processes (the admin CLI beside a running server) rather than failing.
 		pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
-			"&_pragma=foreign_keys(ON)&_txlock=immediate&_time_format=sqlite"
-		if d.Write, err = sql.Open("sqlite", "file:"+dsn+pragmas); err != nil {
+			"&_pragma=foreign_keys(ON)&_txlock=immediate&_time_format=sqlite" +
+			fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walAutocheckpointPages)
+		if d.Write, err = openSQLite("file:" + dsn + pragmas); err != nil {
 			return nil, fmt.Errorf("open database: %w", err)
 		}
 		d.Write.SetMaxOpenConns(1)
 		d.Write.SetMaxIdleConns(1)
 		d.Write.SetConnMaxLifetime(0)
-		if d.Read, err = sql.Open("sqlite", "file:"+dsn+pragmas); err != nil {
+		if d.Read, err = openSQLite("file:" + dsn + pragmas); err != nil {
 			d.Write.Close()
 			return nil, fmt.Errorf("open database: %w", err)
 		}
@@ -119,6 +122,9 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		d.Close()
 		return nil, fmt.Errorf("open database %s: %w", redact(rawURL), err)
 	}
+	if dialect == SQLite {
+		d.startCheckpoints()
+	}
 	return d, nil
 }
 
@@ -135,6 +141,7 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (d *DB) Close() error {
+	d.stopBackground()
 	err := d.Write.Close()
 	if d.Read != nil && d.Read != d.Write {
 		err = errors.Join(err, d.Read.Close())

@@ -65,7 +65,7 @@ func (s *Service) postNotification(w http.ResponseWriter, r *http.Request, calle
 		return nil
 	}
 	ctx := r.Context()
-	st, err := s.Settings(ctx, caller.ServiceID)
+	st, err := s.cachedSettings(ctx, caller.ServiceID)
 	if err != nil {
 		return err
 	}

@@ -146,6 +146,9 @@ type Service struct {
 	log *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// sending is the send path's per-node state: cached reads, the daily counts' view and
+	// the batcher that stores sends together (send_batch.go).
+	sending sendState
 }
 
 // now returns the current time in UTC at the microsecond precision both engines store.

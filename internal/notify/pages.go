@@ -149,6 +149,7 @@ var notifyNav = []notifyNavItem{
 	{Area: "dashboard", Title: "Dashboard", path: "", anyOf: canSeeActivity},
 	{Area: "templates", Title: "Templates", path: "/templates", anyOf: canSeeTemplates},
 	{Area: "notifications", Title: "Sent messages", path: "/notifications", anyOf: canSeeActivity},
+	{Area: "bulk", Title: "Send in bulk", path: "/bulk", anyOf: []string{platform.SendMessages, platform.ViewActivity}},
 	{Area: "letters", Title: "Letters to print", path: "/letters", anyOf: canPrintLetters},
 	{Area: "settings", Title: "Settings", path: "/settings", anyOf: canManageSettings},
 }

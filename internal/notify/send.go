@@ -113,6 +113,11 @@ func (s *Service) send(ctx context.Context, sc sendContext, req sendRequest) (se
 			return sendResult{}, err
 		}
 		if hasFileUpload(personalisation) {
+			// Sending a file needs the service's contact link: read the settings afresh, so
+			// that a link set a moment ago on any node counts.
+			if sc.settings, err = s.Settings(ctx, sc.caller.ServiceID); err != nil {
+				return sendResult{}, err
+			}
 			if n.Personalisation, docs, err = s.attachFiles(sc, personalisation, n.NormalisedTo, res.Simulated); err != nil {
 				return sendResult{}, err
 			}
@@ -232,7 +237,7 @@ func channelPlural(ch Channel) string {
 // templateForSend finds the template to send and checks it suits the channel and is not
 // archived. A template of another service, or a hidden one, is "not found".
 func (s *Service) templateForSend(ctx context.Context, serviceID, templateID string, ch Channel) (Template, error) {
-	t, err := s.Template(ctx, serviceID, canonicalUUID(templateID))
+	t, err := s.cachedTemplate(ctx, serviceID, canonicalUUID(templateID))
 	if failure.Is(err, failure.NotFound) || (err == nil && t.Hidden) {
 		return Template{}, badRequest("Template not found")
 	}
@@ -345,7 +350,7 @@ func stripRecipient(s string) string {
 
 // serviceFor reads the sending service's record from the platform.
 func (s *Service) serviceFor(ctx context.Context, serviceID string) (platform.Service, error) {
-	svc, err := s.cfg.Platform.Service(ctx, serviceID)
+	svc, err := s.cachedService(ctx, serviceID)
 	if err != nil {
 		return platform.Service{}, fmt.Errorf("sending service: %w", err)
 	}

@@ -20,7 +20,7 @@ func (s *Service) emailReplyTo(ctx context.Context, serviceID, id string) (strin
 	if id != "" {
 		id = canonicalUUID(id)
 	}
-	r, ok, err := s.ReplyTo(ctx, serviceID, id)
+	r, ok, err := s.cachedSender(ctx, "reply_to", serviceID, id, s.ReplyTo)
 	switch {
 	case err != nil:
 		return "", err
@@ -36,7 +36,7 @@ func (s *Service) smsSender(ctx context.Context, serviceID, id string) (string, 
 	if id != "" {
 		id = canonicalUUID(id)
 	}
-	sender, ok, err := s.SMSSender(ctx, serviceID, id)
+	sender, ok, err := s.cachedSender(ctx, "sms_sender", serviceID, id, s.SMSSender)
 	switch {
 	case err != nil:
 		return "", err
@@ -51,7 +51,7 @@ func (s *Service) smsSender(ctx context.Context, serviceID, id string) (string, 
 // letterContactBlock returns the contact block printed on a letter: the template's own, or
 // the service's default, or none.
 func (s *Service) letterContactBlock(ctx context.Context, serviceID, id string) (string, error) {
-	c, _, err := s.LetterContact(ctx, serviceID, id)
+	c, _, err := s.cachedSender(ctx, "letter_contact", serviceID, id, s.LetterContact)
 	return c.Value, err
 }
 

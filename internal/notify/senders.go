@@ -108,6 +108,7 @@ func (s *Service) addSender(ctx context.Context, k senderKind, serviceID, value 
 		_, err := tx.Exec(ctx, q, args...)
 		return err
 	})
+	s.forgetService(serviceID)
 	if err != nil {
 		return Sender{}, fmt.Errorf("add %s: %w", k.what, err)
 	}
@@ -152,6 +153,7 @@ func (s *Service) sender(ctx context.Context, k senderKind, serviceID, id string
 }
 
 func (s *Service) removeSender(ctx context.Context, k senderKind, serviceID, id string) error {
+	defer s.forgetService(serviceID)
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		var isDefault bool
 		err := tx.QueryRow(ctx, `SELECT is_default FROM `+k.table+` WHERE id = ? AND service_id = ? AND archived = ?`, id, serviceID, false).Scan(&isDefault)

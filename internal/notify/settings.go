@@ -119,6 +119,7 @@ func (s *Service) SaveSettings(ctx context.Context, st Settings) error {
 	if err != nil {
 		return fmt.Errorf("save notify settings: %w", err)
 	}
+	s.forgetService(st.ServiceID)
 	return nil
 }
 

@@ -161,6 +161,7 @@ func (s *Service) UpdateTemplate(ctx context.Context, serviceID, templateID, upd
 		}
 		return insertVersion(ctx, tx, out)
 	})
+	s.forgetService(serviceID)
 	return out, err
 }
 
@@ -185,6 +186,7 @@ func (s *Service) ArchiveTemplate(ctx context.Context, serviceID, templateID, ar
 		}
 		return insertVersion(ctx, tx, out)
 	})
+	s.forgetService(serviceID)
 	return out, err
 }
 

@@ -105,3 +105,100 @@ func TestStaleClockDoesNotDrainBucket(t *testing.T) {
 		}
 	})
 }
+
+// Takes that arrive together on one node go to the database together, and still never get
+// more than the bucket holds.
+func TestGroupedTakesGetNoMoreThanTheBucket(t *testing.T) {
+	dbtest.Each(t, migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		l := ratelimit.New(d)
+		frozen := time.Unix(1_800_000_000, 0)
+		l.Now = func() time.Time { return frozen }
+		limit := ratelimit.PerMinute(1, 30)
+		var granted atomic.Int64
+		var wg sync.WaitGroup
+		for range 40 {
+			wg.Go(func() {
+				for range 3 {
+					ok, err := l.Take(ctx, "grouped", limit)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if ok {
+						granted.Add(1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if granted.Load() != 30 {
+			t.Fatalf("granted %d tokens from a bucket of 30", granted.Load())
+		}
+	})
+}
+
+// A busy bucket takes tokens ahead for the requests that follow. Whatever it takes ahead
+// comes out of the shared bucket, so two busy nodes together still get no more than the
+// bucket holds plus what it refills; tokens taken ahead and not used within a window are
+// dropped, and Reset drops them at once.
+func TestTokensTakenAheadStayWithinTheLimit(t *testing.T) {
+	dbtest.Each(t, migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		var mu sync.Mutex
+		now := time.Unix(1_800_000_000, 0)
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		advance := func(by time.Duration) { mu.Lock(); now = now.Add(by); mu.Unlock() }
+		a, b := ratelimit.New(d), ratelimit.New(d)
+		a.Now, b.Now = clock, clock
+		limit := ratelimit.PerMinute(600, 400) // ten a second, bursts of 400
+		granted := map[*ratelimit.Limiter]int{}
+		take := func(l *ratelimit.Limiter) {
+			ok, err := l.Take(ctx, "busy", limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				granted[l]++
+			}
+		}
+		// Node a is busy for 300 ms: 40 requests every 10 ms.
+		for range 30 {
+			for range 40 {
+				take(a)
+			}
+			advance(10 * time.Millisecond)
+		}
+		// 400 in the bucket and 3 refilled: never more, whoever asks.
+		if granted[a] > 403 {
+			t.Fatalf("a was granted %d of at most 403", granted[a])
+		}
+		for range 50 {
+			take(b)
+		}
+		if total := granted[a] + granted[b]; total > 403 {
+			t.Fatalf("a and b were granted %d of at most 403", total)
+		}
+		// After a quiet second, 10 more tokens are in the bucket, and any held ahead by a
+		// have expired: b gets exactly those.
+		advance(time.Second)
+		before := granted[b]
+		for range 20 {
+			take(b)
+		}
+		if got := granted[b] - before; got != 10 {
+			t.Fatalf("b was granted %d after a quiet second, want the 10 refilled", got)
+		}
+		// Reset gives a full bucket again, and a takes nothing more from before it.
+		if err := a.Reset(ctx, "busy"); err != nil {
+			t.Fatal(err)
+		}
+		before = granted[a]
+		for range 450 {
+			take(a)
+		}
+		if got := granted[a] - before; got != 400 {
+			t.Fatalf("a was granted %d after a reset, want the bucket's 400", got)
+		}
+	})
+}
