@@ -35,9 +35,13 @@ func TestSettingsAPI(t *testing.T) {
 			t.Fatalf("delete = %d", status)
 		}
 
-		for value, want := range map[string]int{"GOVUK": 201, "07700 900123": 201, "AB": 400, "Info": 400, "far too long sender": 400} {
-			if status, body := f.call(t, "POST", "/api/notify/v1/sms-senders", f.keyA, `{"value":"`+value+`"}`); status != want {
-				t.Errorf("sms sender %q = %d %v, want %d", value, status, body, want)
+		// In order: the first sender added becomes the default.
+		for _, tc := range []struct {
+			value string
+			want  int
+		}{{"GOVUK", 201}, {"07700 900123", 201}, {"AB", 400}, {"Info", 400}, {"far too long sender", 400}} {
+			if status, body := f.call(t, "POST", "/api/notify/v1/sms-senders", f.keyA, `{"value":"`+tc.value+`"}`); status != tc.want {
+				t.Errorf("sms sender %q = %d %v, want %d", tc.value, status, body, tc.want)
 			}
 		}
 		senders, _ := f.svc.SMSSenders(ctx, f.serviceA)
