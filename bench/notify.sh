@@ -182,7 +182,7 @@ for engine in $ENGINES; do
 		count() { psql "$url" -tAc "$1"; }
 	fi
 	echo "stored: $(count 'SELECT count(*) FROM notify_notifications') notifications," \
-		"$(count "SELECT count(*) FROM river_job WHERE kind = 'notify.deliver'") delivery jobs," \
+		"$(count "SELECT count(*) FROM river_job WHERE kind IN ('notify.deliver', 'notify.deliver_batch')") delivery jobs," \
 		"$(count 'SELECT coalesce(sum(sent), 0) FROM notify_daily_counts') counted today"
 	kill "$pid" "$bare_pid"
 	wait "$pid" "$bare_pid" 2>/dev/null || true

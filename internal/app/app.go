@@ -128,10 +128,12 @@ func (a *App) assemble(ctx context.Context) error {
 			Logger:               a.log,
 			RequireTOTPForAdmins: !a.cfg.Dev,
 			Outbox:               a.Outbox,
+			CheckMobileNumber:    notify.NormaliseTeamMobile,
 		})
 		if err != nil {
 			return err
 		}
+		c.AddAuditActions(notify.AuditActions())
 		c.Mount(mux)
 		if err := a.Notify.MountConsole(mux, c); err != nil {
 			return err
@@ -143,6 +145,7 @@ func (a *App) assemble(ctx context.Context) error {
 		a.Notify.Mount(mux)
 		a.Notify.MountDocuments(mux)
 		delivery.MountProviderCallbacks(mux)
+		delivery.MountEmailEvents(mux, a.cfg.EmailCallbackSecret)
 		mux.Handle("GET /{$}", http.RedirectHandler("/admin", http.StatusSeeOther))
 	}
 	stack, err := web.Stack(web.StackConfig{Logger: a.log, BaseURL: a.cfg.BaseURL, Metrics: web.NewMetrics(a.metrics)})

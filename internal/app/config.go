@@ -37,6 +37,9 @@ type Config struct {
 	SMSProviderURL    string
 	SMSProviderToken  string
 	SMSCallbackSecret string
+	// EmailCallbackSecret authenticates the mail system's bounces and complaints; optional:
+	// without it the endpoint refuses every report.
+	EmailCallbackSecret string
 
 	// Keyring is SecretKey parsed; set by Resolve.
 	Keyring *secret.Keyring
@@ -85,7 +88,8 @@ func (s *Settings) BindServe(fs *flag.FlagSet) {
 	fs.StringVar(&s.SMSProviderURL, "sms-provider-url", "", "HTTPS endpoint of the text message provider (required outside development mode)")
 	fs.StringVar(&s.SMSProviderToken, "sms-provider-token", "", "bearer token for the text message provider")
 	fs.StringVar(&s.SMSCallbackSecret, "sms-callback-secret", "", "shared secret the text message provider sends with receipts and replies (16 characters or more)")
-	s.secret = append(s.secret, "smtp-url", "sms-provider-token", "sms-callback-secret")
+	fs.StringVar(&s.EmailCallbackSecret, "email-callback-secret", "", "shared secret the mail system sends with bounces and complaints (16 characters or more; without it they are refused)")
+	s.secret = append(s.secret, "smtp-url", "sms-provider-token", "sms-callback-secret", "email-callback-secret")
 	s.serving = true
 }
 
@@ -201,6 +205,9 @@ func (s *Settings) resolve() (Config, error) {
 		}
 	} else if !c.Dev {
 		return c, usagef("outside development mode a secret key is required: set COMMONS_SECRET_KEY (or COMMONS_SECRET_KEY_FILE) to 32 random bytes in base64, made with: openssl rand -base64 32")
+	}
+	if c.EmailCallbackSecret != "" && len(c.EmailCallbackSecret) < 16 {
+		return c, usagef("--email-callback-secret (COMMONS_EMAIL_CALLBACK_SECRET) must be at least 16 characters, so that it cannot be guessed")
 	}
 	if s.serving && !c.Dev {
 		for _, need := range []struct{ value, flag string }{

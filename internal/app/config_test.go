@@ -149,3 +149,26 @@ func TestMigrationsPairAcrossEngines(t *testing.T) {
 		}
 	}
 }
+
+// The mail system's secret is optional; when given it must be long enough, and it may come
+// from a file like the other secrets.
+func TestEmailCallbackSecret(t *testing.T) {
+	clearEnv(t)
+	c, err := parseServe(t)
+	if err != nil || c.EmailCallbackSecret != "" {
+		t.Fatalf("without it: %q %v", c.EmailCallbackSecret, err)
+	}
+	_, err = parseServe(t, "--email-callback-secret", "too-short")
+	var u *UsageError
+	if !errors.As(err, &u) || !strings.Contains(u.Msg, "COMMONS_EMAIL_CALLBACK_SECRET") {
+		t.Fatalf("a short secret: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "email-secret")
+	if err := os.WriteFile(path, []byte("a-mail-system-secret-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("COMMONS_EMAIL_CALLBACK_SECRET_FILE", path)
+	if c, err = parseServe(t); err != nil || c.EmailCallbackSecret != "a-mail-system-secret-1" {
+		t.Fatalf("from a file: %q %v", c.EmailCallbackSecret, err)
+	}
+}

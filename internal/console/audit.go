@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/commons-gov/commons/internal/platform"
@@ -13,7 +14,8 @@ import (
 // auditPageSize is how many events one page of the audit log shows.
 const auditPageSize = 50
 
-// auditActions are the filters people choose from: kinds of thing, matched as prefixes.
+// auditActions are the console's own filters people choose from: kinds of thing, matched as
+// prefixes. Other platforms add theirs with AddAuditActions.
 var auditActions = []web.Option{
 	{Value: "", Label: "All activity"},
 	{Value: "service.", Label: "Service settings"},
@@ -21,7 +23,7 @@ var auditActions = []web.Option{
 	{Value: "api_key.", Label: "API keys"},
 }
 
-// auditWords describe each action in the audit table.
+// auditWords describe each tenancy action in the audit table.
 var auditWords = map[string]string{
 	"service.created":             "Created the service",
 	"service.renamed":             "Renamed the service",
@@ -35,6 +37,25 @@ var auditWords = map[string]string{
 	"member.removed":              "Removed a team member",
 	"api_key.created":             "Created an API key",
 	"api_key.revoked":             "Revoked an API key",
+}
+
+// AuditActions are a platform's part of the audit log page: which of its kinds of change
+// people can filter by, and what each of its actions means in words.
+type AuditActions struct {
+	// Filters are offered after the console's own; each Value is an action prefix ending in
+	// "." ("notify.template.").
+	Filters []web.Option
+	// Words describe actions by their full name; an action without words is shown by name.
+	Words map[string]string
+}
+
+// AddAuditActions adds a platform's actions to the audit log page. Call it while the
+// application is being assembled, before the console serves requests.
+func (c *Console) AddAuditActions(a AuditActions) {
+	c.auditFilters = append(c.auditFilters, a.Filters...)
+	for action, words := range a.Words {
+		c.auditWords[action] = words
+	}
 }
 
 type auditPage struct {
@@ -55,7 +76,7 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *session, sc *
 	}
 	filter := platform.AuditFilter{Action: f.Get("action"), ActorLabel: f.Get("actor"), Limit: auditPageSize,
 		Before: q.Get("before")}
-	if !validAction(filter.Action) {
+	if !slices.ContainsFunc(c.auditFilters, func(o web.Option) bool { return o.Value == filter.Action }) {
 		f.AddError("action", "Select the kind of activity from the list")
 	}
 	var err error
@@ -67,7 +88,7 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *session, sc *
 	} else if !filter.Until.IsZero() {
 		filter.Until = filter.Until.AddDate(0, 0, 1) // the 'to' day is included
 	}
-	page := auditPage{chrome: c.chrome(s, sc, "audit"), Form: f, Actions: auditActions, First: filter.Before == "",
+	page := auditPage{chrome: c.chrome(s, sc, "audit"), Form: f, Actions: c.auditFilters, First: filter.Before == "",
 		Table: web.Table{Head: []string{"When", "Who", "What", "Target"}}}
 	if !f.Valid() {
 		return c.renderInvalid(w, r, "audit", page)
@@ -81,7 +102,7 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *session, sc *
 	}
 	for _, e := range events {
 		page.Table.Rows = append(page.Table.Rows, []web.Cell{
-			{Text: web.FormatTime(e.CreatedAt)}, {Text: e.ActorLabel}, {Text: describeAction(e.Action)}, {Text: auditTarget(e)},
+			{Text: web.FormatTime(e.CreatedAt)}, {Text: e.ActorLabel}, {Text: c.describeAction(e.Action)}, {Text: auditTarget(e)},
 		})
 	}
 	if len(events) == auditPageSize {
@@ -94,15 +115,6 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *session, sc *
 		page.Next = "/admin/services/" + sc.service.ID + "/audit?" + next.Encode()
 	}
 	return c.render(w, r, "audit", page)
-}
-
-func validAction(a string) bool {
-	for _, o := range auditActions {
-		if o.Value == a {
-			return true
-		}
-	}
-	return false
 }
 
 // parseDay reads a yyyy-mm-dd date (what a date input sends) as midnight UK time; "" is no
@@ -118,8 +130,8 @@ func parseDay(s string) (time.Time, error) {
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, london), nil
 }
 
-func describeAction(action string) string {
-	if w, ok := auditWords[action]; ok {
+func (c *Console) describeAction(action string) string {
+	if w, ok := c.auditWords[action]; ok {
 		return w
 	}
 	return action

@@ -11,7 +11,9 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/commons-gov/commons/internal/outbox"
@@ -43,6 +45,11 @@ type Config struct {
 	RequireTOTPForAdmins bool
 	// Outbox is read by the outbox pages; nil hides them.
 	Outbox OutboxReader
+	// CheckMobileNumber checks the mobile number a person gives for themselves and returns it
+	// in E.164 form, or a failure about the "mobile_number" field. The application passes
+	// Notify's check, which knows which numbers can receive text messages; the console cannot
+	// import Notify. Nil uses platform.CheckMobileNumber, which checks only the shape.
+	CheckMobileNumber func(number string) (string, error)
 }
 
 // Console serves the /admin pages.
@@ -54,6 +61,10 @@ type Console struct {
 	base   string
 	// sections are other platforms' parts of each service, added with AddServiceSection.
 	sections []Section
+	// auditFilters and auditWords are the audit log page's filters and descriptions: the
+	// console's own, and other platforms' added with AddAuditActions.
+	auditFilters []web.Option
+	auditWords   map[string]string
 }
 
 // New parses the console's templates and returns the console.
@@ -84,6 +95,9 @@ func New(cfg Config) (*Console, error) {
 		pages:  pages,
 		secure: strings.HasPrefix(strings.ToLower(cfg.BaseURL), "https://"),
 		base:   strings.TrimSuffix(cfg.BaseURL, "/"),
+
+		auditFilters: slices.Clone(auditActions),
+		auditWords:   maps.Clone(auditWords),
 	}, nil
 }
 
@@ -104,6 +118,8 @@ func (c *Console) Mount(mux *http.ServeMux) {
 
 	mux.Handle("GET /admin/{$}", c.signedIn(stepNone, c.home))
 	mux.Handle("GET /admin/account", c.signedIn(stepNone, c.account))
+	mux.Handle("GET /admin/account/mobile-number", c.signedIn(stepNone, c.mobileNumberPage))
+	mux.Handle("POST /admin/account/mobile-number", c.signedIn(stepNone, c.setMobileNumber))
 	mux.Handle("GET /admin/organisations", c.signedIn(stepNone, c.organisations))
 	mux.Handle("POST /admin/organisations", c.signedIn(stepNone, c.createOrganisation))
 	mux.Handle("GET /admin/services/new", c.signedIn(stepNone, c.newServicePage))

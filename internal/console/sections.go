@@ -103,9 +103,13 @@ type ServicePageFunc func(w http.ResponseWriter, r *http.Request, pc PageContext
 // ServicePage serves a platform's page for the service named by the {id} path value of its
 // route. Like the console's own pages it needs a fully signed-in person who is on the
 // service's team (or a platform admin; anyone else is told the service is not found) and, when
-// anyOf is not empty, holds one of those team permissions (otherwise: forbidden).
+// anyOf is not empty, holds one of those team permissions (otherwise: forbidden). The request's
+// context carries the person as the actor of any change (platform.ActorFrom).
 func (c *Console) ServicePage(anyOf []string, h ServicePageFunc) http.Handler {
 	return c.signedIn(stepNone, c.forService(anyOf, func(w http.ResponseWriter, r *http.Request, s *session, sc *serviceContext) error {
+		// The platform's Go API learns from the request's context who to record its changes
+		// under in the audit log.
+		r = r.WithContext(platform.WithActor(r.Context(), s.actor()))
 		return h(w, r, PageContext{
 			User: s.user, Service: sc.service, Perms: sc.perms, Actor: s.actor(),
 			Sections: c.visibleSections(sc.perms), dev: c.cfg.Dev, section: c.sectionOf(sc.service.ID, r.URL.Path),

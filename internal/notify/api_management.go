@@ -8,6 +8,7 @@ import (
 
 	"github.com/commons-gov/commons/internal/apiauth"
 	"github.com/commons-gov/commons/internal/failure"
+	"github.com/commons-gov/commons/internal/platform"
 	"github.com/commons-gov/commons/internal/web"
 )
 
@@ -16,7 +17,8 @@ import (
 // snake_case JSON, RFC 3339 UTC timestamps. Live and team keys may use it; test keys may not,
 // because a test key must never change what live sending does.
 
-// managed wraps a management handler with authentication.
+// managed wraps a management handler with authentication, and makes the key the actor of the
+// changes the handler makes.
 func (s *Service) managed(h func(w http.ResponseWriter, r *http.Request, id apiauth.Identity) error) http.Handler {
 	return web.APIHandler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := s.cfg.Auth.Either(r)
@@ -26,6 +28,8 @@ func (s *Service) managed(h func(w http.ResponseWriter, r *http.Request, id apia
 		if id.KeyType == apiauth.Test {
 			return failure.New(failure.Forbidden, "Test keys cannot change templates or settings; use a live or team key")
 		}
+		// Changes made with the key are recorded in the audit log as the key's.
+		r = r.WithContext(platform.WithActor(r.Context(), platform.KeyActor(id.KeyID, id.KeyName)))
 		return h(w, r, id)
 	})
 }

@@ -44,7 +44,7 @@ func TestV2SendEmailResponseAndStoredNotification(t *testing.T) {
 		if n := f.count("SELECT count(*) FROM notify_status_events WHERE notification_id = ? AND status = 'created'", id); n != 1 {
 			t.Fatalf("%d status events", n)
 		}
-		if n := f.count("SELECT count(*) FROM river_job WHERE kind = 'notify.deliver' AND CAST(args AS TEXT) LIKE ?", "%"+id+"%"); n != 1 {
+		if n := f.count("SELECT count(*) FROM river_job WHERE kind = 'notify.deliver_batch' AND CAST(args AS TEXT) LIKE ?", "%"+id+"%"); n != 1 {
 			t.Fatalf("%d delivery jobs", n)
 		}
 		if n := f.count("SELECT sent FROM notify_daily_counts WHERE service_id = ? AND channel = 'email'", f.a.id); n != 1 {

@@ -49,6 +49,13 @@ type v2HoldDelivery struct {
 
 func (v2HoldDelivery) Work(context.Context, *river.Job[DeliverArgs]) error { return nil }
 
+// v2HoldBatch stands in for the batch delivery worker, as v2HoldDelivery for the single one.
+type v2HoldBatch struct {
+	river.WorkerDefaults[DeliverBatchArgs]
+}
+
+func (v2HoldBatch) Work(context.Context, *river.Job[DeliverBatchArgs]) error { return nil }
+
 // v2Clock is a settable clock shared by the service, the authenticator and the limiter.
 type v2Clock struct {
 	mu sync.Mutex
@@ -106,6 +113,7 @@ func newV2Fixture(t testing.TB, d *db.DB) *v2Fixture {
 	limiter.Now = clock.Now
 	workers := river.NewWorkers()
 	river.AddWorker(workers, v2HoldDelivery{})
+	river.AddWorker(workers, v2HoldBatch{})
 	jc, err := jobs.New(d, jobs.Config{Workers: workers, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -220,9 +220,11 @@ func (s *Service) storeBulkJob(ctx context.Context, serviceID string, t Template
 			string(j.Type), j.FileName, j.Rows, j.Status, j.CreatedBy, j.CreatedByName, now, now); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO notify_bulk_files (job_id, service_id, content) VALUES (?, ?, ?)`,
-			j.ID, serviceID, up.Data)
-		return err
+		if _, err := tx.Exec(ctx, `INSERT INTO notify_bulk_files (job_id, service_id, content) VALUES (?, ?, ?)`,
+			j.ID, serviceID, up.Data); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, serviceID, auditBulkUploaded, "bulk_send", j.ID, bulkDetails(j))
 	})
 	if err != nil {
 		return BulkJob{}, fmt.Errorf("store bulk send: %w", err)
@@ -251,8 +253,10 @@ func (s *Service) CancelBulkJob(ctx context.Context, serviceID, jobID, by string
 		if n, _ := res.RowsAffected(); n == 0 {
 			return failure.New(failure.Conflict, "This bulk send has already finished")
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM notify_bulk_files WHERE job_id = ? AND service_id = ?`, j.ID, serviceID)
-		return err
+		if _, err = tx.Exec(ctx, `DELETE FROM notify_bulk_files WHERE job_id = ? AND service_id = ?`, j.ID, serviceID); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, serviceID, auditBulkCancelled, "bulk_send", j.ID, bulkDetails(j))
 	})
 	if err != nil {
 		if failure.Is(err, failure.Conflict) {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/riverqueue/river"
 
 	"github.com/commons-gov/commons/internal/apiauth"
 	"github.com/commons-gov/commons/internal/db"
@@ -177,11 +176,7 @@ func (s *Service) storeBatch(ctx context.Context, j BulkJob, b bulkSender, out b
 			}
 		}
 		if len(out.notifications) > 0 {
-			params := make([]river.InsertManyParams, len(out.notifications))
-			for i, n := range out.notifications {
-				params[i] = river.InsertManyParams{Args: DeliverArgs{NotificationID: n.ID, ServiceID: n.ServiceID}}
-			}
-			if _, err := s.cfg.Jobs.River().InsertManyFastTx(ctx, tx.Sql, params); err != nil {
+			if _, err := s.cfg.Jobs.River().InsertManyFastTx(ctx, tx.Sql, deliveryJobs(out.notifications)); err != nil {
 				return fmt.Errorf("bulk send deliveries: %w", err)
 			}
 		}

@@ -47,7 +47,7 @@ func (s *Service) bulkSenderFor(ctx context.Context, serviceID string, t Templat
 	b.rules = recipients.Rules{
 		Type: content.Channel(t.Type), Subject: t.Subject, Body: t.Content, ContactBlock: b.contactBlock,
 		AllowInternationalSMS:     svc.Can(platform.ServiceInternationalSMS),
-		AllowUKLandlines:          svc.Can(permissionSMSToUKLandlines),
+		AllowUKLandlines:          st.SMSToUKLandlines,
 		AllowInternationalLetters: svc.Can(platform.ServiceInternationalLetters),
 	}
 	if t.Type == SMS && st.PrefixSMS {
@@ -70,8 +70,8 @@ func (s *Service) bulkSenderFor(ctx context.Context, serviceID string, t Templat
 }
 
 // trialRecipients lists whom a service in trial mode may send to: its team members' email
-// addresses and its guest list, normalised as recipients are compared (checkRecipientAllowed
-// asks the same question of one recipient).
+// addresses and mobile numbers and its guest list, normalised as recipients are compared
+// (checkRecipientAllowed asks the same question of one recipient).
 func (s *Service) trialRecipients(ctx context.Context, serviceID string) (*recipients.Allowed, error) {
 	allowed := &recipients.Allowed{Emails: map[string]bool{}, Phones: map[string]bool{}}
 	if s.cfg.Platform != nil {
@@ -81,6 +81,9 @@ func (s *Service) trialRecipients(ctx context.Context, serviceID string) (*recip
 		}
 		for _, m := range members {
 			allowed.Emails[strings.ToLower(strings.TrimSpace(m.Email))] = true
+			if p, ok := memberMobile(m); ok {
+				allowed.Phones[p] = true
+			}
 		}
 	}
 	guests, err := s.GuestList(ctx, serviceID)

@@ -46,6 +46,7 @@ func eachBulkSite(t *testing.T, fn func(t *testing.T, s *pagesSite)) {
 		store := platform.New(d, keys)
 		workers := river.NewWorkers()
 		river.AddWorker(workers, bulkHeldDelivery{})
+		river.AddWorker(workers, heldBatch{})
 		jc, err := jobs.New(d, jobs.Config{Workers: workers, Logger: logger})
 		if err != nil {
 			t.Fatal(err)

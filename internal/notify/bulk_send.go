@@ -254,7 +254,15 @@ func (s *Service) SendBulkJob(ctx context.Context, serviceID, jobID string, at *
 		if n, _ := res.RowsAffected(); n == 0 {
 			return failure.New(failure.Conflict, "This file has already been sent or cancelled")
 		}
-		return s.cfg.Jobs.InsertTx(ctx, tx, BulkSendArgs{JobID: j.ID, ServiceID: serviceID}, opts)
+		if err := s.cfg.Jobs.InsertTx(ctx, tx, BulkSendArgs{JobID: j.ID, ServiceID: serviceID}, opts); err != nil {
+			return err
+		}
+		details := bulkDetails(j)
+		details["rows"] = check.Rows
+		if at != nil {
+			details["scheduled_for"] = rfc3339(*at)
+		}
+		return s.audit(ctx, tx, serviceID, auditBulkStarted, "bulk_send", j.ID, details)
 	})
 	if err != nil {
 		if failure.Is(err, failure.Conflict) {

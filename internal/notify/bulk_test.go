@@ -57,6 +57,7 @@ func (f *bulkFixture) jobsClient(work bool) *jobs.Client {
 	f.t.Helper()
 	workers := river.NewWorkers()
 	river.AddWorker(workers, bulkHoldDelivery{})
+	river.AddWorker(workers, v2HoldBatch{})
 	f.svc.RegisterBulkWorkers(workers)
 	jc, err := jobs.New(f.d, jobs.Config{Workers: workers, Work: work, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		FetchPollInterval: 50 * time.Millisecond})
@@ -219,7 +220,8 @@ func TestBulkSendNow(t *testing.T) {
 				t.Fatalf("%s: %d, want %d", query, got, want)
 			}
 		}
-		if got := f.count(`SELECT count(*) FROM river_job WHERE kind = 'notify.deliver'`); got != 7 {
+		if got := f.count(`SELECT count(*) FROM notify_notifications n WHERE job_id = ? AND EXISTS (SELECT 1 FROM river_job j
+			WHERE j.kind = 'notify.deliver_batch' AND CAST(j.args AS TEXT) LIKE '%' || n.id || '%')`, j.ID); got != 7 {
 			t.Fatalf("%d deliveries queued, want 7", got)
 		}
 		if got := f.count(`SELECT sent FROM notify_daily_counts WHERE service_id = ? AND channel = 'email'`, f.a.id); got != 7 {
@@ -363,7 +365,8 @@ func TestBulkResumesAfterACrashWithoutDuplicates(t *testing.T) {
 			t.Fatalf("after resuming: %+v", j)
 		}
 		wantRows(t, f.jobRows(j.ID), 2, 11)
-		if got := f.count(`SELECT count(*) FROM river_job WHERE kind = 'notify.deliver'`); got != 10 {
+		if got := f.count(`SELECT count(*) FROM notify_notifications n WHERE job_id = ? AND (SELECT count(*) FROM river_job j
+			WHERE j.kind = 'notify.deliver_batch' AND CAST(j.args AS TEXT) LIKE '%' || n.id || '%') = 1`, j.ID); got != 10 {
 			t.Fatalf("%d deliveries queued, want 10", got)
 		}
 		if got := f.count(`SELECT sent FROM notify_daily_counts WHERE service_id = ? AND channel = 'email'`, f.a.id); got != 10 {

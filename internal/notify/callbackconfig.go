@@ -60,20 +60,37 @@ func (s *Service) SetCallback(ctx context.Context, c Callback) error {
 		return joinFieldErrors(errs)
 	}
 	sealed := s.cfg.Keyring.Encrypt([]byte(c.BearerToken), []byte(c.ServiceID+"/"+c.Type))
-	_, err = s.db.Exec(ctx, `INSERT INTO notify_callbacks (service_id, callback_type, url, bearer_token_sealed, updated_at)
-		VALUES (?, ?, ?, ?, ?) ON CONFLICT (service_id, callback_type) DO UPDATE SET url = excluded.url,
-		bearer_token_sealed = excluded.bearer_token_sealed, updated_at = excluded.updated_at`,
-		c.ServiceID, c.Type, c.URL, sealed, s.now())
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO notify_callbacks (service_id, callback_type, url, bearer_token_sealed, updated_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (service_id, callback_type) DO UPDATE SET url = excluded.url,
+			bearer_token_sealed = excluded.bearer_token_sealed, updated_at = excluded.updated_at`,
+			c.ServiceID, c.Type, c.URL, sealed, s.now()); err != nil {
+			return err
+		}
+		// The bearer token is a secret and never goes in the log.
+		return s.audit(ctx, tx, c.ServiceID, auditCallbackSaved, "callback", c.Type,
+			map[string]any{"name": callbackTypeLabel(c.Type), "url": auditURL(c.URL)})
+	})
 	if err != nil {
 		return fmt.Errorf("save callback: %w", err)
 	}
 	return nil
 }
 
-// RemoveCallback stops a service's callback of one type.
+// RemoveCallback stops a service's callback of one type. Removing one that is not set changes
+// nothing and records nothing.
 func (s *Service) RemoveCallback(ctx context.Context, serviceID, callbackType string) error {
-	_, err := s.db.Exec(ctx, `DELETE FROM notify_callbacks WHERE service_id = ? AND callback_type = ?`, serviceID, callbackType)
-	return err
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		res, err := tx.Exec(ctx, `DELETE FROM notify_callbacks WHERE service_id = ? AND callback_type = ?`, serviceID, callbackType)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return s.audit(ctx, tx, serviceID, auditCallbackRemoved, "callback", callbackType,
+			map[string]any{"name": callbackTypeLabel(callbackType)})
+	})
 }
 
 // Callbacks returns a service's callbacks with their tokens decrypted.

@@ -82,6 +82,46 @@ type inboundSMSBody struct {
 	DateReceived      string `json:"date_received"`
 }
 
+// complaintBody is the complaint callback's body, field for field as §7.
+type complaintBody struct {
+	NotificationID string  `json:"notification_id"`
+	ComplaintID    string  `json:"complaint_id"`
+	Reference      *string `json:"reference"`
+	To             string  `json:"to"`
+	ComplaintDate  string  `json:"complaint_date"`
+}
+
+// returnedLetterBody is the returned-letter callback's body, field for field as §7. The
+// nullable fields are null where GOV.UK Notify's are: the template of a precompiled letter
+// (a hidden template), the spreadsheet of a letter not sent in bulk, the reference of a
+// letter not sent through the API.
+type returnedLetterBody struct {
+	NotificationID       string  `json:"notification_id"`
+	Reference            *string `json:"reference"`
+	DateSent             string  `json:"date_sent"`
+	SentBy               string  `json:"sent_by"`
+	TemplateName         *string `json:"template_name"`
+	TemplateID           *string `json:"template_id"`
+	TemplateVersion      *int    `json:"template_version"`
+	SpreadsheetFileName  *string `json:"spreadsheet_file_name"`
+	SpreadsheetRowNumber *int    `json:"spreadsheet_row_number"`
+	UploadLetterFileName *string `json:"upload_letter_file_name"`
+}
+
+// queueServiceCallback queues a callback of one type about subjectID with body, in the
+// transaction of the change it reports, when the service has a callback of that type.
+func (d *Delivery) queueServiceCallback(ctx context.Context, tx *db.Tx, serviceID, callbackType, subjectID string, body any) error {
+	ok, err := hasCallback(ctx, tx, serviceID, callbackType)
+	if err != nil || !ok {
+		return err
+	}
+	payload, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	return d.insertJob(ctx, tx, CallbackArgs{ServiceID: serviceID, CallbackType: callbackType, SubjectID: subjectID, Payload: payload})
+}
+
 // queueDeliveryCallback queues the delivery-status callback for a change, in its transaction,
 // when the new status is one the service hears about and the service has a callback.
 func (d *Delivery) queueDeliveryCallback(ctx context.Context, tx *db.Tx, r changedRow) error {

@@ -62,7 +62,11 @@ func (s *Service) CancelNotification(ctx context.Context, serviceID, id, by stri
 			VALUES (?, ?, ?, ?, ?)`, id, serviceID, StatusCancelled, "Cancelled by "+by+" before its scheduled time", now); err != nil {
 			return fmt.Errorf("cancel notification: status event: %w", err)
 		}
-		return s.cancelDeliveryJobs(ctx, tx, id)
+		if err := s.cancelDeliveryJobs(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, serviceID, auditNotificationCancelled, "notification", id,
+			map[string]any{"type": typ, "scheduled_for": rfc3339(out.ScheduledFor)})
 	})
 	return out, err
 }

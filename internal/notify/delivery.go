@@ -33,6 +33,11 @@ import (
 //
 // Every status change is recorded in notify_status_events in its transaction, and so is the
 // delivery-status callback job it causes.
+//
+// Notifications sent now are delivered by a DeliverBatchArgs job per batch stored together
+// (delivery_batch.go), with the same guarantees for each. A DeliverArgs job delivers one
+// notification: one scheduled for later, one stored on its own, or one whose attempt in a
+// batch is to be retried.
 
 // providerTestKey names the simulated provider of test-key notifications.
 const providerTestKey = "test-key"
@@ -94,7 +99,7 @@ type deliverWorker struct {
 
 // NextRetry spaces retries by the configured delay.
 func (w *deliverWorker) NextRetry(job *river.Job[DeliverArgs]) time.Time {
-	return time.Now().Add(w.d.retryDelay(job.Attempt))
+	return time.Now().Add(w.d.retryDelay(job.Attempt + job.Args.EarlierAttempts))
 }
 
 // Work delivers one notification. A job for a notification already past created (delivered,
@@ -138,8 +143,7 @@ func (d *Delivery) deliver(ctx context.Context, job *river.Job[DeliverArgs]) err
 		return err
 	}
 	if tooLong {
-		return d.fail(ctx, n, []string{StatusCreated}, StatusValidationFailed,
-			fmt.Sprintf("Not sent: letters can be at most %d pages", letter.MaxPages))
+		return d.fail(ctx, n, []string{StatusCreated}, StatusValidationFailed, tooLongDetail())
 	}
 	if n.KeyType == apiauth.Test {
 		return d.simulate(ctx, n)
@@ -159,13 +163,7 @@ func (d *Delivery) deliver(ctx context.Context, job *river.Job[DeliverArgs]) err
 			return d.handOver(ctx, job, n, d.sms.Name(), StatusDelivered, nil,
 				func(ctx context.Context, t *db.Tx) (string, error) { return tx.sendSMSTx(ctx, t, m, n.ServiceID) })
 		}
-		// A text message is delivered when the provider's receipt says so; international
-		// numbers often have no receipts and stay sent, as with GOV.UK Notify.
-		accepted := StatusSending
-		if n.International {
-			accepted = StatusSent
-		}
-		return d.handOver(ctx, job, n, d.sms.Name(), accepted,
+		return d.handOver(ctx, job, n, d.sms.Name(), smsAccepted(n),
 			func(ctx context.Context) (string, error) { return d.sms.SendSMS(ctx, m) }, nil)
 	case Letter:
 		if d.s.cfg.Dev {
@@ -175,6 +173,11 @@ func (d *Delivery) deliver(ctx context.Context, job *river.Job[DeliverArgs]) err
 		return nil
 	}
 	return d.fail(ctx, n, []string{StatusCreated}, StatusTechnicalFailure, fmt.Sprintf("Not sent: unknown notification type %q", n.Type))
+}
+
+// tooLongDetail says why a letter over the page limit is not sent.
+func tooLongDetail() string {
+	return fmt.Sprintf("Not sent: letters can be at most %d pages", letter.MaxPages)
 }
 
 // senderCacheFor is how long delivery reuses what it read about a sending service (its name,
@@ -224,24 +227,30 @@ func smsMessage(n outgoing, svc platform.Service, st Settings) SMSMessage {
 	return SMSMessage{NotificationID: n.ID, To: n.NormalisedTo, Body: body, Sender: n.Sender, International: n.International}
 }
 
+// smsAccepted is the status of a text message its provider has taken: it is delivered when
+// the provider's receipt says so; international numbers often have no receipts and stay
+// sent, as with GOV.UK Notify.
+func smsAccepted(n outgoing) string {
+	if n.International {
+		return StatusSent
+	}
+	return StatusSending
+}
+
 // handOver gives n to a provider: in one transaction when the provider lives in Commons'
 // database (inTx), otherwise between a claim and an acknowledgement (send).
 func (d *Delivery) handOver(ctx context.Context, job *river.Job[DeliverArgs], n outgoing, provider, accepted string,
 	send func(context.Context) (string, error), inTx func(context.Context, *db.Tx) (string, error)) error {
 	if inTx != nil {
-		return d.s.db.InTx(ctx, func(tx *db.Tx) error {
-			claimed, err := d.claim(ctx, tx, n, provider)
-			if err != nil || !claimed {
-				return err
-			}
-			ref, err := inTx(ctx, tx)
-			if err != nil {
-				return err
-			}
-			return d.acknowledge(ctx, tx, n, provider, ref, accepted)
-		})
+		return d.handOverInTx(ctx, n, provider, accepted, inTx)
 	}
 
+	// A slot first, so that the message is claimed only once it can be sent at once; it is
+	// held until the answer is recorded (see handoverSlots).
+	if err := d.slots.acquire(ctx, 1, singleDeliveryRank); err != nil {
+		return fmt.Errorf("deliver %s: %w", n.ID, err)
+	}
+	defer d.slots.release(1)
 	var claimed bool
 	err := d.s.db.InTx(ctx, func(tx *db.Tx) (err error) {
 		claimed, err = d.claim(ctx, tx, n, provider)
@@ -261,13 +270,15 @@ func (d *Delivery) handOver(ctx context.Context, job *river.Job[DeliverArgs], n 
 		}
 		return d.retryWrite(bg, func(tx *db.Tx) error { return d.acknowledge(bg, tx, n, provider, ref, accepted) })
 	}
+	// A job taking over from a batch continues the batch's count of attempts.
+	attempt, maxAttempts := job.Attempt+job.Args.EarlierAttempts, job.MaxAttempts+job.Args.EarlierAttempts
 	switch outcomeOf(sendErr) {
 	case OutcomeRetry:
-		if job.Attempt >= job.MaxAttempts {
+		if attempt >= maxAttempts {
 			return d.fail(bg, n, []string{StatusSending}, StatusTechnicalFailure,
-				fmt.Sprintf("Not sent: %s still failing after %d attempts: %v", provider, job.Attempt, sendErr))
+				fmt.Sprintf("Not sent: %s still failing after %d attempts: %v", provider, attempt, sendErr))
 		}
-		delay := d.retryDelay(job.Attempt)
+		delay := d.retryDelay(attempt)
 		if err := d.release(bg, n, fmt.Sprintf("Not sent: %s: %v; trying again in %s", provider, sendErr, delay.Round(time.Second))); err != nil {
 			return errors.Join(sendErr, err)
 		}
@@ -280,6 +291,23 @@ func (d *Delivery) handOver(ctx context.Context, job *river.Job[DeliverArgs], n 
 		return d.fail(bg, n, []string{StatusSending}, StatusTechnicalFailure, fmt.Sprintf(
 			"Not known whether %s took the message (%v); it is not sent again, so that it is never delivered twice", provider, sendErr))
 	}
+}
+
+// handOverInTx gives n to a provider that lives in Commons' database: claim, hand-over and
+// acknowledgement in one transaction, so that it happens exactly once.
+func (d *Delivery) handOverInTx(ctx context.Context, n outgoing, provider, accepted string,
+	inTx func(context.Context, *db.Tx) (string, error)) error {
+	return d.s.db.InTx(ctx, func(tx *db.Tx) error {
+		claimed, err := d.claim(ctx, tx, n, provider)
+		if err != nil || !claimed {
+			return err
+		}
+		ref, err := inTx(ctx, tx)
+		if err != nil {
+			return err
+		}
+		return d.acknowledge(ctx, tx, n, provider, ref, accepted)
+	})
 }
 
 // retryWrite runs a bookkeeping transaction, trying a few times: after a provider has taken
@@ -353,9 +381,13 @@ func (d *Delivery) fail(ctx context.Context, n outgoing, from []string, status, 
 // markInterrupted ends a notification whose delivery stopped between claim and
 // acknowledgement.
 func (d *Delivery) markInterrupted(ctx context.Context, n outgoing) error {
-	return d.fail(ctx, n, []string{StatusSending}, StatusTechnicalFailure, fmt.Sprintf(
-		"Delivery was interrupted after the message was handed to %s and before %s's answer was recorded. "+
-			"It may have been delivered; it is not sent again, so that it is never delivered twice", n.provider, n.provider))
+	return d.fail(ctx, n, []string{StatusSending}, StatusTechnicalFailure, interruptedDetail(n.provider))
+}
+
+// interruptedDetail says why an interrupted delivery is technical-failure.
+func interruptedDetail(provider string) string {
+	return fmt.Sprintf("Delivery was interrupted after the message was handed to %s and before %s's answer was recorded. "+
+		"It may have been delivered; it is not sent again, so that it is never delivered twice", provider, provider)
 }
 
 // giveUp marks a notification technical-failure when its delivery job has used its last
@@ -369,25 +401,30 @@ func (d *Delivery) giveUp(ctx context.Context, id string, cause error) {
 	}
 }
 
-// simulate gives a test-key notification its outcome without any provider (notify.md §4.4).
-func (d *Delivery) simulate(ctx context.Context, n outgoing) error {
-	outcome := StatusDelivered
+// simulatedOutcome is the status a test-key notification ends in (notify.md §4.4).
+func simulatedOutcome(n outgoing) string {
 	switch n.Type {
 	case Email:
 		switch strings.ToLower(strings.TrimSpace(n.NormalisedTo)) {
 		case simulatedTempFailEmail:
-			outcome = StatusTemporaryFailure
+			return StatusTemporaryFailure
 		case simulatedPermFailEmail:
-			outcome = StatusPermanentFailure
+			return StatusPermanentFailure
 		}
 	case SMS:
 		switch {
 		case strings.HasSuffix(n.NormalisedTo, simulatedTempFailSMS):
-			outcome = StatusTemporaryFailure
+			return StatusTemporaryFailure
 		case strings.HasSuffix(n.NormalisedTo, simulatedPermFailSMS):
-			outcome = StatusPermanentFailure
+			return StatusPermanentFailure
 		}
 	}
+	return StatusDelivered
+}
+
+// simulate gives a test-key notification its outcome without any provider (notify.md §4.4).
+func (d *Delivery) simulate(ctx context.Context, n outgoing) error {
+	outcome := simulatedOutcome(n)
 	return d.s.db.InTx(ctx, func(tx *db.Tx) error {
 		claimed, err := d.claim(ctx, tx, n, providerTestKey)
 		if err != nil || !claimed {

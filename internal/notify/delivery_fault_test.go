@@ -26,7 +26,8 @@ import (
 )
 
 // The SMTP server goes down for a while with emails queued and comes back: every email is
-// delivered, none twice.
+// delivered, none twice. The emails are queued in batches, as sends queue them; those the
+// server could not take are retried one by one.
 func TestDeliverySurvivesSMTPOutage(t *testing.T) {
 	dbtest.Each(t, migrateForDelivery, func(t *testing.T, d *db.DB) {
 		sink := newSMTPSink(t, nil)
@@ -40,9 +41,12 @@ func TestDeliverySurvivesSMTPOutage(t *testing.T) {
 			RetryDelay: func(int) time.Duration { return 300 * time.Millisecond }}})
 		var ids []string
 		queue := func(n int) {
-			for range n {
-				ids = append(ids, e.queue(t, e.notification(Email, "jo@example.com")).ID)
+			batch := make([]Notification, n)
+			for i := range batch {
+				batch[i] = e.notification(Email, "jo@example.com")
+				ids = append(ids, batch[i].ID)
 			}
+			e.queueBatch(t, batch...)
 		}
 		delivered := func() int {
 			return e.count(t, `SELECT count(*) FROM notify_notifications WHERE status = 'delivered'`)
@@ -73,6 +77,10 @@ func TestDeliverySurvivesSMTPOutage(t *testing.T) {
 		}
 		if n := e.count(t, `SELECT count(*) FROM notify_notifications WHERE status <> 'delivered'`); n != 0 {
 			t.Errorf("%d notifications not delivered", n)
+		}
+		// One retry job for each email the server could not take, and none for the others.
+		if n := e.count(t, `SELECT count(*) FROM river_job WHERE kind = 'notify.deliver'`); n != 50 {
+			t.Errorf("%d single delivery jobs, want one for each of the 50 emails sent during the outage", n)
 		}
 	})
 }
@@ -183,10 +191,11 @@ func startFaultChild(t *testing.T, url, smtpAddr string, quickRescue bool) *exec
 	return child
 }
 
-// A node is killed with SIGKILL while 10,000 emails are queued; another starts on the same
-// database. Every email then reaches the SMTP sink exactly once, or never went past the
-// handover the kill interrupted and says so in its status (technical-failure, with a detail
-// saying it may have been delivered) — and none reaches it twice.
+// A node is killed with SIGKILL while 10,000 emails are queued in batches, as sends queue
+// them; another starts on the same database. Every email then reaches the SMTP sink exactly
+// once, or never went past the handover the kill interrupted and says so in its status
+// (technical-failure, with a detail saying it may have been delivered) — and none reaches it
+// twice.
 func TestDeliveryKilledMidBatch(t *testing.T) {
 	for _, engine := range []db.Dialect{db.SQLite, db.Postgres} {
 		t.Run(string(engine), func(t *testing.T) {
@@ -257,8 +266,11 @@ func TestDeliveryKilledMidBatch(t *testing.T) {
 				}
 			}
 			if len(interrupted) > DefaultDeliveryWorkers {
-				t.Errorf("%d emails interrupted; at most one per delivery worker (%d) can be", len(interrupted), DefaultDeliveryWorkers)
+				t.Errorf("%d emails interrupted; at most one per handover slot (%d) can be", len(interrupted), DefaultDeliveryWorkers)
 			}
+			deliveryWaitFor(t, 60*time.Second, "every batch job to complete", func() bool {
+				return e.count(t, `SELECT count(*) FROM river_job WHERE kind = 'notify.deliver_batch' AND state = 'completed'`) == killBatch/500
+			})
 			if total := len(atSink); total < killBatch-len(interrupted) || total > killBatch {
 				t.Errorf("sink has %d distinct emails of %d", total, killBatch)
 			}
@@ -275,7 +287,8 @@ func countAtSink(atSink map[string]int, ids []string) int {
 	return n
 }
 
-// queueEmailBatch stores n live emails and their delivery jobs, 500 to a transaction.
+// queueEmailBatch stores n live emails, 500 to a transaction, each with its batch's delivery
+// job.
 func queueEmailBatch(t *testing.T, e *deliveryEnv, n int) []string {
 	t.Helper()
 	ctx := context.Background()
@@ -286,7 +299,7 @@ func queueEmailBatch(t *testing.T, e *deliveryEnv, n int) []string {
 		err := e.db.InTx(ctx, func(tx *db.Tx) error {
 			var rows, events strings.Builder
 			var args, eventArgs []any
-			params := make([]river.InsertManyParams, 0, size)
+			batch := DeliverBatchArgs{ServiceID: e.serviceID}
 			for i := range size {
 				id := uuid.NewString()
 				ids = append(ids, id)
@@ -299,7 +312,7 @@ func queueEmailBatch(t *testing.T, e *deliveryEnv, n int) []string {
 				args = append(args, id, e.serviceID, e.serviceID, string(apiauth.Live), to, to, now)
 				events.WriteString("(?, ?, 'created', '', ?)")
 				eventArgs = append(eventArgs, id, e.serviceID, now)
-				params = append(params, river.InsertManyParams{Args: DeliverArgs{NotificationID: id, ServiceID: e.serviceID}})
+				batch.NotificationIDs = append(batch.NotificationIDs, id)
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO notify_notifications (id, service_id, template_id, template_version,
 				notification_type, key_type, recipient, normalised_to, status, subject, body, created_at) VALUES `+rows.String(), args...); err != nil {
@@ -309,8 +322,7 @@ func queueEmailBatch(t *testing.T, e *deliveryEnv, n int) []string {
 				VALUES `+events.String(), eventArgs...); err != nil {
 				return err
 			}
-			_, err := e.jobs.River().InsertManyTx(ctx, tx.Sql, params)
-			return err
+			return e.jobs.InsertTx(ctx, tx, batch, nil)
 		})
 		if err != nil {
 			t.Fatal(err)

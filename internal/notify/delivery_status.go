@@ -121,3 +121,9 @@ func (d *Delivery) insertJob(ctx context.Context, tx *db.Tx, args river.JobArgs)
 func sqlPlaceholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
+
+// statusChanges changes statuses as delivery does — conditionally, with the status event and
+// the callback in the same transaction — for the parts of Notify that move messages on
+// without a provider: the print batch and returned letters, from the console and the Go API.
+// Those steps need only the service, not delivery's providers.
+func (s *Service) statusChanges() *Delivery { return &Delivery{s: s} }

@@ -108,6 +108,10 @@ func (s *Service) MountConsole(mux *http.ServeMux, c *console.Console) error {
 
 	route("GET "+base+"/letters", canPrintLetters, p.lettersPage)
 	route("GET "+base+"/letters/batch.zip", canPrintLetters, p.downloadBatch)
+	route("POST "+base+"/letters/batches/{batch}/printed", canPrintLetters, p.markBatchPrinted)
+	route("POST "+base+"/letters/batches/{batch}/posted", canPrintLetters, p.markBatchPosted)
+	route("GET "+base+"/letters/returned", canPrintLetters, p.returnedLettersPage)
+	route("POST "+base+"/letters/returned", canPrintLetters, p.recordReturnedLetters)
 	return nil
 }
 

@@ -21,7 +21,7 @@ import (
 
 // callbackTypeLabels describe each kind of callback.
 var callbackTypeLabels = map[string][2]string{
-	CallbackDeliveryStatus: {"Delivery receipts", "When an email, text message or letter is delivered or fails"},
+	CallbackDeliveryStatus: {"Delivery receipts", "When an email or text message is delivered or fails"},
 	CallbackInboundSMS:     {"Received text messages", "When someone replies to one of your text message numbers"},
 	CallbackReturnedLetter: {"Returned letters", "When a letter comes back undelivered"},
 	CallbackComplaint:      {"Email complaints", "When someone marks one of your emails as spam"},

@@ -230,7 +230,12 @@ type dashboardPage struct {
 	notifyPage
 	Channels []channelActivity
 	From, To time.Time
+	// Complaints are the latest complaints about the service's emails.
+	Complaints []Complaint
 }
+
+// dashboardComplaints is how many complaints the dashboard lists.
+const dashboardComplaints = 10
 
 // dashboard is Notify's front page for a service. People who may not see its activity get
 // the links to what they may use.
@@ -242,6 +247,9 @@ func (p *consolePages) dashboard(w http.ResponseWriter, r *http.Request, pc cons
 			return err
 		}
 		data.From, data.To = data.Channels[0].Days[0].Day, data.Channels[0].Days[dashboardDays-1].Day
+		if data.Complaints, err = p.s.Complaints(r.Context(), pc.Service.ID, dashboardComplaints); err != nil {
+			return err
+		}
 	}
 	return p.render(w, r, "dashboard", data)
 }

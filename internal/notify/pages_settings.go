@@ -59,9 +59,14 @@ func (p *consolePages) settingsPage(w http.ResponseWriter, r *http.Request, pc c
 	if st.PrefixSMS {
 		prefix = "Yes"
 	}
+	landlines := "No"
+	if st.SMSToUKLandlines {
+		landlines = "Yes"
+	}
 	data.SendingRows = []web.SummaryRow{
 		change(web.SummaryRow{Key: "Email sender name", Value: senderName}, base+"/sending", "email sender name"),
 		change(web.SummaryRow{Key: "Start text messages with the service name", Value: prefix}, base+"/sending", "text message prefix"),
+		change(web.SummaryRow{Key: "Send text messages to UK landlines", Value: landlines}, base+"/sending", "text messages to UK landlines"),
 	}
 	for _, c := range consoleChannelOrder {
 		data.RetentionRows = append(data.RetentionRows, change(web.SummaryRow{
@@ -116,6 +121,7 @@ func (p *consolePages) sendingPage(w http.ResponseWriter, r *http.Request, pc co
 	f := web.NewForm()
 	f.Set("email_sender_name", st.EmailSenderName)
 	f.Set("prefix_sms", yesNoValue(st.PrefixSMS))
+	f.Set("sms_to_uk_landlines", yesNoValue(st.SMSToUKLandlines))
 	return p.render(w, r, "settings-sending", notifyFormPage{notifyPage: newNotifyPage(pc, "settings"), Form: f})
 }
 
@@ -146,11 +152,20 @@ func (p *consolePages) saveSending(w http.ResponseWriter, r *http.Request, pc co
 	if prefix != "yes" && prefix != "no" {
 		f.AddError("prefix_sms", "Select yes if text messages should start with the service name")
 	}
+	// A form without the question (one posted before it was asked) leaves the setting as it is.
+	landlines := f.Get("sms_to_uk_landlines")
+	switch landlines {
+	case "":
+		landlines = yesNoValue(st.SMSToUKLandlines)
+	case "yes", "no":
+	default:
+		f.AddError("sms_to_uk_landlines", "Select yes if the service may send text messages to UK landlines")
+	}
 	data := notifyFormPage{notifyPage: newNotifyPage(pc, "settings"), Form: f}
 	if !f.Valid() {
 		return p.renderInvalid(w, r, "settings-sending", data)
 	}
-	st.EmailSenderName, st.PrefixSMS = name, prefix == "yes"
+	st.EmailSenderName, st.PrefixSMS, st.SMSToUKLandlines = name, prefix == "yes", landlines == "yes"
 	if err := p.s.SaveSettings(r.Context(), st); err != nil {
 		if !failInOrder(f, err, "email_sender_name", "email_sender_name", "prefix_sms") {
 			return err

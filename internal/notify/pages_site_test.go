@@ -67,6 +67,7 @@ func eachPagesSite(t *testing.T, fn func(t *testing.T, s *pagesSite)) {
 		// Messages sent from the console wait in the queue: delivery is not what these tests are about.
 		workers := river.NewWorkers()
 		river.AddWorker(workers, heldDelivery{})
+		river.AddWorker(workers, heldBatch{})
 		queue, err := jobs.New(d, jobs.Config{Workers: workers, Logger: logger})
 		if err != nil {
 			t.Fatal(err)
@@ -143,6 +144,13 @@ type heldDelivery struct {
 }
 
 func (heldDelivery) Work(context.Context, *river.Job[notify.DeliverArgs]) error { return nil }
+
+// heldBatch stands in for the batch delivery worker.
+type heldBatch struct {
+	river.WorkerDefaults[notify.DeliverBatchArgs]
+}
+
+func (heldBatch) Work(context.Context, *river.Job[notify.DeliverBatchArgs]) error { return nil }
 
 // pagesBrowser is one person's browser: its own cookies, following redirects.
 type pagesBrowser struct {

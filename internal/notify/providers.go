@@ -255,6 +255,8 @@ type Delivery struct {
 	retryDelay         func(int) time.Duration
 	callbackRetryDelay func(int) time.Duration
 	callbackClient     *http.Client
+	// slots bounds the messages the node has with providers outside Commons at once.
+	slots *handoverSlots
 
 	sendersMu sync.Mutex
 	senders   map[string]cachedSender
@@ -262,10 +264,9 @@ type Delivery struct {
 
 // Defaults of delivery's knobs.
 const (
-	// DefaultDeliveryWorkers is how many deliveries one node works at once. Deliveries mostly
-	// wait on the network, so this is well above the number of cores; and River refills a
-	// queue's free slots at most once per fetch cooldown (100 ms), so a node delivers at most
-	// this many messages per cooldown.
+	// DefaultDeliveryWorkers is how many delivery jobs one node works at once, and how many
+	// messages it has with providers outside Commons at once, over all those jobs.
+	// Deliveries mostly wait on the network, so this is well above the number of cores.
 	DefaultDeliveryWorkers = 100
 	// DefaultCallbackWorkers is how many callbacks to services one node makes at once.
 	DefaultCallbackWorkers = 10
@@ -294,7 +295,7 @@ func DefaultDeliveryRetryDelay(attempt int) time.Duration {
 func NewDelivery(s *Service, cfg DeliveryConfig) (*Delivery, error) {
 	d := &Delivery{s: s, email: cfg.Email, sms: cfg.SMS, outbox: cfg.Outbox, emailDomain: cfg.EmailDomain,
 		smsSecret: cfg.SMSCallbackSecret, retryDelay: cfg.RetryDelay, callbackRetryDelay: cfg.CallbackRetryDelay,
-		callbackClient: cfg.CallbackClient, senders: map[string]cachedSender{}}
+		callbackClient: cfg.CallbackClient, senders: map[string]cachedSender{}, slots: newHandoverSlots(DefaultDeliveryWorkers)}
 	if d.outbox == nil {
 		d.outbox = outbox.New(s.db)
 	}
@@ -343,6 +344,7 @@ func Queues() map[string]int {
 // when it works a job, so this may run after jobs.New as long as it runs before Start.
 func (d *Delivery) RegisterWorkers(w *river.Workers) {
 	river.AddWorker(w, &deliverWorker{d: d})
+	river.AddWorker(w, &deliverBatchWorker{d: d})
 	river.AddWorker(w, &callbackWorker{d: d})
 	river.AddWorker(w, &timeoutWorker{d: d})
 	river.AddWorker(w, &retentionWorker{d: d})

@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/riverqueue/river"
 
 	"github.com/commons-gov/commons/internal/db"
 )
@@ -20,10 +19,20 @@ import (
 // insert for all). Each request is answered only after that transaction commits, so a
 // response still means the notification, its job and its count are durable together. No send
 // waits for a batch to fill: a batch is whatever arrived while the previous one was being
-// written, so under light load each send is stored at once, on its own.
+// written, so under light load each send is stored at once, on its own. Under sustained load a
+// small batch waits a moment (sendBatchLinger) for more, since a transaction costs much the
+// same for a few sends as for dozens.
 
 // maxSendBatch bounds one transaction.
 const maxSendBatch = 128
+
+// When sends keep arriving while batches are stored, a batch of fewer than sendBatchEnough
+// waits sendBatchLinger for more before it is stored (see flush). A send that finds the
+// batcher idle is stored at once.
+const (
+	sendBatchEnough = 64
+	sendBatchLinger = 2 * time.Millisecond
+)
 
 // sendState is the send path's per-node state.
 type sendState struct {
@@ -32,6 +41,12 @@ type sendState struct {
 
 	once sync.Once
 	b    *sendBatcher
+
+	domainOnce sync.Once
+	domain     string // see emailDomain
+
+	localParts     sync.Map // service name → EmailLocalPart(name); see emailLocalPart
+	localPartCount atomic.Int64
 }
 
 // batcher returns the node's send batcher.
@@ -97,8 +112,16 @@ func (b *sendBatcher) submit(ctx context.Context, p *pendingSend) error {
 
 // flush stores batches until the queue is empty.
 func (b *sendBatcher) flush() {
-	for {
+	for busy := false; ; busy = true {
 		b.mu.Lock()
+		if busy && len(b.queue) > 0 && len(b.queue) < sendBatchEnough {
+			// Sends arrived while the last batch was being stored: the node is busy. A
+			// transaction costs much the same for a few sends as for dozens, so wait a
+			// moment for more to join this one rather than paying it again for each few.
+			b.mu.Unlock()
+			time.Sleep(sendBatchLinger)
+			b.mu.Lock()
+		}
 		n := min(len(b.queue), maxSendBatch)
 		if n == 0 {
 			b.flushing = false
@@ -287,12 +310,12 @@ func (s *Service) insertSendBatch(ctx context.Context, tx *db.Tx, batch []*pendi
 	if len(batch) == 0 {
 		return nil
 	}
-	jobs := make([]river.InsertManyParams, len(batch))
+	ns := make([]*Notification, len(batch))
 	for i, p := range batch {
-		jobs[i] = river.InsertManyParams{Args: DeliverArgs{NotificationID: p.n.ID, ServiceID: p.n.ServiceID}, InsertOpts: deliverOpts(p.n)}
+		ns[i] = p.n
 	}
-	if _, err := s.cfg.Jobs.River().InsertManyFastTx(ctx, tx.Sql, jobs); err != nil {
-		return fmt.Errorf("jobs: insert %s: %w", DeliverArgs{}.Kind(), err)
+	if _, err := s.cfg.Jobs.River().InsertManyFastTx(ctx, tx.Sql, deliveryJobs(ns)); err != nil {
+		return fmt.Errorf("jobs: insert delivery jobs: %w", err)
 	}
 	return nil
 }

@@ -34,7 +34,13 @@ func renderForSend(t Template, personalisation map[string]any, contactBlock, sms
 	var check error
 	switch t.Type {
 	case Email:
-		check = content.CheckEmailBody(t.Content, personalisation)
+		// CheckEmailBody fills the body again. It refuses only an empty template, one that is
+		// a placeholder at both ends (which personalisation can empty) or a body over the
+		// limit, so other sends, most of them, are spared the second filling.
+		if t.Content == "" || strings.HasPrefix(t.Content, "((") && strings.HasSuffix(t.Content, "))") ||
+			len(msg.Body) > content.EmailMaxBytes {
+			check = content.CheckEmailBody(t.Content, personalisation)
+		}
 	case SMS:
 		check = content.RenderSMS(t.Content, personalisation, smsPrefix).Check()
 	case Letter:
@@ -127,16 +133,13 @@ func normalisePhoneForMatch(s string) (string, bool) {
 	return p.Normalised, true
 }
 
-// permissionSMSToUKLandlines is GOV.UK Notify's permission to text UK landlines.
-const permissionSMSToUKLandlines = "sms_to_uk_landlines"
-
 // validatePhoneForService parses a phone number and applies the service's permissions:
-// numbers abroad need international_sms (BadRequestError), landlines sms_to_uk_landlines
-// (InvalidPhoneError, "Not a UK mobile number").
-func validatePhoneForService(s string, svc platform.Service) (content.Phone, error) {
+// numbers abroad need international_sms (BadRequestError), landlines the sms_to_uk_landlines
+// setting (InvalidPhoneError, "Not a UK mobile number").
+func validatePhoneForService(s string, svc platform.Service, st Settings) (content.Phone, error) {
 	p, err := content.ParsePhone(s)
 	if err == nil {
-		err = p.Permit(svc.Can(platform.ServiceInternationalSMS), svc.Can(permissionSMSToUKLandlines))
+		err = p.Permit(svc.Can(platform.ServiceInternationalSMS), st.SMSToUKLandlines)
 	}
 	var pe *content.PhoneError
 	var ce *content.Error
@@ -174,10 +177,10 @@ func validateLetterAddress(personalisation map[string]any, allowInternational bo
 // sanitiseFor applies sanitise_content_for (§2.15) to an email's personalisation. It returns
 // the new personalisation and the values that changed.
 func sanitiseFor(personalisation map[string]any, keys []string) (map[string]any, map[string]sanitisedValue) {
-	changed := map[string]sanitisedValue{}
 	if len(keys) == 0 || len(personalisation) == 0 {
-		return personalisation, changed
+		return personalisation, nil
 	}
+	changed := map[string]sanitisedValue{}
 	want := map[string]bool{}
 	for _, k := range keys {
 		want[content.NormaliseKey(k)] = true

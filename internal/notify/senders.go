@@ -105,8 +105,10 @@ func (s *Service) addSender(ctx context.Context, k senderKind, serviceID, value 
 			q = `INSERT INTO notify_sms_senders (id, service_id, sms_sender, is_default, archived, created_at, inbound) VALUES (?, ?, ?, ?, ?, ?, ?)`
 			args = append(args, inbound)
 		}
-		_, err := tx.Exec(ctx, q, args...)
-		return err
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, serviceID, senderAudit(k, "added"), senderTargets[k.table], out.ID, senderDetails(k, out))
 	})
 	s.forgetService(serviceID)
 	if err != nil {
@@ -155,8 +157,9 @@ func (s *Service) sender(ctx context.Context, k senderKind, serviceID, id string
 func (s *Service) removeSender(ctx context.Context, k senderKind, serviceID, id string) error {
 	defer s.forgetService(serviceID)
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		var isDefault bool
-		err := tx.QueryRow(ctx, `SELECT is_default FROM `+k.table+` WHERE id = ? AND service_id = ? AND archived = ?`, id, serviceID, false).Scan(&isDefault)
+		removed := Sender{ID: id, ServiceID: serviceID}
+		err := tx.QueryRow(ctx, `SELECT is_default, `+k.column+` FROM `+k.table+` WHERE id = ? AND service_id = ? AND archived = ?`,
+			id, serviceID, false).Scan(&removed.IsDefault, &removed.Value)
 		if db.IsNoRows(err) {
 			return failure.New(failure.NotFound, "No %s with that id", k.what)
 		}
@@ -166,11 +169,13 @@ func (s *Service) removeSender(ctx context.Context, k senderKind, serviceID, id 
 		if _, err := tx.Exec(ctx, `UPDATE `+k.table+` SET archived = ?, is_default = ? WHERE id = ? AND service_id = ?`, true, false, id, serviceID); err != nil {
 			return err
 		}
-		if isDefault { // the oldest remaining one takes over
-			_, err = tx.Exec(ctx, `UPDATE `+k.table+` SET is_default = ? WHERE id = (SELECT id FROM `+k.table+`
-				WHERE service_id = ? AND archived = ? ORDER BY created_at LIMIT 1)`, true, serviceID, false)
+		if removed.IsDefault { // the oldest remaining one takes over
+			if _, err := tx.Exec(ctx, `UPDATE `+k.table+` SET is_default = ? WHERE id = (SELECT id FROM `+k.table+`
+				WHERE service_id = ? AND archived = ? ORDER BY created_at LIMIT 1)`, true, serviceID, false); err != nil {
+				return err
+			}
 		}
-		return err
+		return s.audit(ctx, tx, serviceID, senderAudit(k, "removed"), senderTargets[k.table], id, senderDetails(k, removed))
 	})
 }
 

@@ -25,6 +25,9 @@ type Settings struct {
 	EmailRetentionDays         int
 	SMSRetentionDays           int
 	LetterRetentionDays        int
+	// SMSToUKLandlines is GOV.UK Notify's sms_to_uk_landlines permission: without it a UK
+	// landline is refused as "Not a UK mobile number", as Notify refuses it.
+	SMSToUKLandlines bool
 }
 
 // DefaultSettings are GOV.UK Notify's documented limits for a live service and its default
@@ -63,7 +66,7 @@ func (st Settings) DailyLimit(channel string) int {
 
 const settingsColumns = `service_id, rate_limit, email_daily_limit, sms_daily_limit, letter_daily_limit,
 	international_sms_daily_limit, email_sender_name, email_sender_local_part, prefix_sms, contact_link,
-	email_retention_days, sms_retention_days, letter_retention_days`
+	email_retention_days, sms_retention_days, letter_retention_days, sms_to_uk_landlines`
 
 // Settings returns a service's settings, or the defaults when it has none saved.
 func (s *Service) Settings(ctx context.Context, serviceID string) (Settings, error) {
@@ -71,7 +74,7 @@ func (s *Service) Settings(ctx context.Context, serviceID string) (Settings, err
 	err := s.db.QueryRow(ctx, `SELECT `+settingsColumns+` FROM notify_settings WHERE service_id = ?`, serviceID).Scan(
 		&st.ServiceID, &st.RateLimit, &st.EmailDailyLimit, &st.SMSDailyLimit, &st.LetterDailyLimit,
 		&st.InternationalSMSDailyLimit, &st.EmailSenderName, &st.EmailSenderLocalPart, &st.PrefixSMS, &st.ContactLink,
-		&st.EmailRetentionDays, &st.SMSRetentionDays, &st.LetterRetentionDays)
+		&st.EmailRetentionDays, &st.SMSRetentionDays, &st.LetterRetentionDays, &st.SMSToUKLandlines)
 	if err != nil && !db.IsNoRows(err) {
 		return Settings{}, fmt.Errorf("notify settings: %w", err)
 	}
@@ -104,18 +107,37 @@ func (s *Service) SaveSettings(ctx context.Context, st Settings) error {
 	if len(errs) > 0 {
 		return joinFieldErrors(errs)
 	}
-	_, err := s.db.Exec(ctx, `INSERT INTO notify_settings (`+settingsColumns+`, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	// The settings before the change are read outside its transaction, for the audit log
+	// only: a save that changes nothing writes nothing, and one that does is recorded with
+	// what it changed.
+	before, err := s.Settings(ctx, st.ServiceID)
+	if err != nil {
+		return fmt.Errorf("save notify settings: %w", err)
+	}
+	changes := settingsChanges(before, st)
+	if len(changes) == 0 {
+		return nil
+	}
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO notify_settings (`+settingsColumns+`, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (service_id) DO UPDATE SET rate_limit = excluded.rate_limit,
 		email_daily_limit = excluded.email_daily_limit, sms_daily_limit = excluded.sms_daily_limit,
 		letter_daily_limit = excluded.letter_daily_limit, international_sms_daily_limit = excluded.international_sms_daily_limit,
 		email_sender_name = excluded.email_sender_name, email_sender_local_part = excluded.email_sender_local_part,
 		prefix_sms = excluded.prefix_sms, contact_link = excluded.contact_link,
 		email_retention_days = excluded.email_retention_days, sms_retention_days = excluded.sms_retention_days,
-		letter_retention_days = excluded.letter_retention_days, updated_at = excluded.updated_at`,
-		st.ServiceID, st.RateLimit, st.EmailDailyLimit, st.SMSDailyLimit, st.LetterDailyLimit,
-		st.InternationalSMSDailyLimit, st.EmailSenderName, st.EmailSenderLocalPart, st.PrefixSMS, st.ContactLink,
-		st.EmailRetentionDays, st.SMSRetentionDays, st.LetterRetentionDays, s.now())
+		letter_retention_days = excluded.letter_retention_days, sms_to_uk_landlines = excluded.sms_to_uk_landlines,
+		updated_at = excluded.updated_at`,
+			st.ServiceID, st.RateLimit, st.EmailDailyLimit, st.SMSDailyLimit, st.LetterDailyLimit,
+			st.InternationalSMSDailyLimit, st.EmailSenderName, st.EmailSenderLocalPart, st.PrefixSMS, st.ContactLink,
+			st.EmailRetentionDays, st.SMSRetentionDays, st.LetterRetentionDays, st.SMSToUKLandlines, s.now())
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, st.ServiceID, auditSettingsChanged, "notify_settings", st.ServiceID,
+			map[string]any{"name": "Notify settings", "changes": changes})
+	})
 	if err != nil {
 		return fmt.Errorf("save notify settings: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/textproto"
 	"net/url"
 	"os"
 	"regexp"
@@ -37,8 +38,8 @@ type SMTPConfig struct {
 	// Timeout bounds connecting and each command (30 s when zero).
 	Timeout time.Duration
 	// Pool is how many idle connections are kept for reuse (DefaultSMTPPool when zero; -1
-	// keeps none). Each delivery worker sending at once needs a connection, so a pool as large
-	// as the delivery concurrency saves a connection (and TLS handshake) per message.
+	// keeps none). Each message being handed over needs a connection, so a pool as large as
+	// the number a node hands over at once saves a connection (and TLS handshake) per message.
 	Pool int
 }
 
@@ -161,7 +162,7 @@ type idleConn struct {
 	since time.Time
 }
 
-// DefaultSMTPPool keeps a connection for each delivery worker.
+// DefaultSMTPPool keeps a connection for each message a node may be handing over at once.
 const DefaultSMTPPool = DefaultDeliveryWorkers
 
 // maxIdleAge is how long a pooled connection may sit unused; servers drop idle clients (RFC
@@ -222,26 +223,95 @@ func (s *SMTPSender) SendEmail(ctx context.Context, m EmailMessage) (string, err
 	if err != nil {
 		return "", &ProviderError{Outcome: OutcomeFailed, Err: err}
 	}
+	from, err := msg.GetSender(false)
+	if err != nil {
+		return "", &ProviderError{Outcome: OutcomeFailed, Err: fmt.Errorf("from address: %w", err)}
+	}
+	to, err := msg.GetRecipients()
+	if err != nil {
+		return "", &ProviderError{Outcome: OutcomeFailed, Err: fmt.Errorf("recipient address: %w", err)}
+	}
 	conn, reused, err := s.conn(ctx)
 	if err != nil {
 		return "", &ProviderError{Outcome: OutcomeRetry, Err: fmt.Errorf("connect: %s", redactAddresses(err.Error()))}
 	}
-	err = s.client.SendWithSMTPClient(conn, msg)
-	if err != nil && reused && !msg.IsDelivered() && connectionGone(err) {
+	err = s.transmit(conn, from, to, msg)
+	if err != nil && reused && connectionGone(err) {
 		// A pooled connection the server had closed: nothing was sent on it, so a fresh
 		// connection may try once more.
 		_ = conn.Close()
 		if conn, err = s.dial(ctx); err != nil {
 			return "", &ProviderError{Outcome: OutcomeRetry, Err: fmt.Errorf("connect: %s", redactAddresses(err.Error()))}
 		}
-		err = s.client.SendWithSMTPClient(conn, msg)
+		err = s.transmit(conn, from, to, msg)
 	}
-	if err == nil || msg.IsDelivered() {
-		s.release(conn, err == nil)
+	if err == nil {
+		s.release(conn, true)
 		return m.MessageID, nil
 	}
 	_ = conn.Close()
 	return "", classifySMTP(err)
+}
+
+// smtpStep is where in a mail transaction a failure happened.
+type smtpStep int
+
+const (
+	stepMail smtpStep = iota // MAIL FROM
+	stepRcpt                 // RCPT TO
+	stepData                 // DATA, before the message
+	stepBody                 // writing the message, before its final dot
+	stepEnd                  // the final dot and the server's answer to the message
+)
+
+var smtpStepNames = [...]string{"MAIL FROM", "RCPT TO", "DATA", "message", "end of message"}
+
+// smtpError is a failure in a mail transaction, at step.
+type smtpError struct {
+	step smtpStep
+	err  error
+}
+
+func (e *smtpError) Error() string { return smtpStepNames[e.step] + ": " + e.err.Error() }
+func (e *smtpError) Unwrap() error { return e.err }
+
+// code is the server's reply code, or 0 when there was no reply (the connection failed).
+func (e *smtpError) code() int {
+	var te *textproto.Error
+	if errors.As(e.err, &te) {
+		return te.Code
+	}
+	return 0
+}
+
+// transmit sends msg as one mail transaction on c: MAIL, RCPT, DATA (RFC 5321 §3.3). Unlike
+// go-mail's Send it sends neither a NOOP before the transaction nor an RSET after it, which
+// were a third of the exchanges per message: a transaction ends with the server's answer to
+// the message, and a pooled connection that has died shows itself at MAIL, where nothing has
+// been sent (connectionGone).
+func (s *SMTPSender) transmit(c *smtp.Client, from string, to []string, msg *mail.Msg) error {
+	if err := c.UpdateDeadline(s.timeout); err != nil {
+		return &smtpError{stepMail, err}
+	}
+	if err := c.Mail(from); err != nil {
+		return &smtpError{stepMail, err}
+	}
+	for _, rcpt := range to {
+		if err := c.Rcpt(rcpt); err != nil {
+			return &smtpError{stepRcpt, err}
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return &smtpError{stepData, err}
+	}
+	if _, err := msg.WriteTo(w); err != nil {
+		return &smtpError{stepBody, err}
+	}
+	if err := w.Close(); err != nil {
+		return &smtpError{stepEnd, err}
+	}
+	return nil
 }
 
 // conn takes an idle connection that is young enough, or dials one.
@@ -291,38 +361,34 @@ func (s *SMTPSender) Close() error {
 	}
 }
 
-// connectionGone reports a failure of the connection itself before the message started: the
-// NOOP check or MAIL FROM failed without an SMTP reply.
+// connectionGone reports a failure of the connection itself at the start of a transaction:
+// MAIL FROM failed with no reply, or with 421, which a server sends as it closes the
+// connection.
 func connectionGone(err error) bool {
-	var se *mail.SendError
-	if !errors.As(err, &se) {
-		return false
-	}
-	return se.Reason == mail.ErrConnCheck || (se.Reason == mail.ErrSMTPMailFrom && se.ErrorCode() == 0)
+	var se *smtpError
+	return errors.As(err, &se) && se.step == stepMail && (se.code() == 0 || se.code() == 421)
 }
 
-// classifySMTP decides what an SMTP failure means for the message. Before the end of DATA the
-// server cannot have accepted the message, so failures there are retried (4xx, broken
-// connections) or final (5xx; a refused recipient is permanent-failure). At the end of DATA
-// a reply code is definite, but a broken connection leaves the outcome unknown.
+// classifySMTP decides what an SMTP failure means for the message. Before the end of the
+// message the server cannot have accepted it, so failures there are retried (4xx, broken
+// connections) or final (5xx; a refused recipient is permanent-failure). At the end of the
+// message a reply code is definite, but a broken connection leaves the outcome unknown.
 func classifySMTP(err error) error {
-	var se *mail.SendError
-	if !errors.As(err, &se) {
-		return &ProviderError{Outcome: OutcomeRetry, Err: errors.New(redactAddresses(err.Error()))}
-	}
-	code := se.ErrorCode()
 	wrapped := errors.New(redactAddresses(err.Error()))
+	var se *smtpError
+	if !errors.As(err, &se) {
+		return &ProviderError{Outcome: OutcomeRetry, Err: wrapped}
+	}
+	code := se.code()
 	switch {
 	case code >= 400 && code < 500:
 		return &ProviderError{Outcome: OutcomeRetry, Err: wrapped}
-	case code >= 500 && se.Reason == mail.ErrSMTPRcptTo:
+	case code >= 500 && se.step == stepRcpt:
 		return &ProviderError{Outcome: OutcomeRejected, Err: wrapped}
 	case code >= 500:
 		return &ProviderError{Outcome: OutcomeFailed, Err: wrapped}
-	case se.Reason == mail.ErrSMTPDataClose, se.Reason == mail.ErrAmbiguous:
+	case se.step == stepEnd:
 		return &ProviderError{Outcome: OutcomeUnknown, Err: wrapped}
-	case se.Reason == mail.ErrGetSender, se.Reason == mail.ErrGetRcpts, se.Reason == mail.ErrNoUnencoded:
-		return &ProviderError{Outcome: OutcomeFailed, Err: wrapped}
 	}
 	return &ProviderError{Outcome: OutcomeRetry, Err: wrapped}
 }

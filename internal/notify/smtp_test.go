@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
+	"net/textproto"
 	"strings"
 	"testing"
 	"time"
@@ -277,6 +278,46 @@ func TestSMTPSenderFailuresClassified(t *testing.T) {
 	sink.stop()
 	if _, err := sender.SendEmail(ctx, testEmail("77777777-7777-4777-8777-777777777777")); outcomeOf(err) != OutcomeRetry {
 		t.Errorf("server down: %v; want a retry", err)
+	}
+}
+
+// What a failure in a mail transaction means for the message, by where it happened and the
+// server's reply; and which failures show that a pooled connection had died before anything
+// was sent on it.
+func TestClassifySMTP(t *testing.T) {
+	reply := func(code int) error { return &textproto.Error{Code: code, Msg: "about jo@example.com"} }
+	broken := io.ErrUnexpectedEOF
+	for _, c := range []struct {
+		step smtpStep
+		err  error
+		want ProviderOutcome
+		gone bool
+	}{
+		{stepMail, broken, OutcomeRetry, true},
+		{stepMail, reply(421), OutcomeRetry, true},
+		{stepMail, reply(451), OutcomeRetry, false},
+		{stepMail, reply(553), OutcomeFailed, false},
+		{stepRcpt, reply(550), OutcomeRejected, false},
+		{stepRcpt, reply(450), OutcomeRetry, false},
+		{stepRcpt, broken, OutcomeRetry, false},
+		{stepData, reply(554), OutcomeFailed, false},
+		{stepData, broken, OutcomeRetry, false},
+		{stepBody, broken, OutcomeRetry, false},
+		{stepEnd, reply(452), OutcomeRetry, false},
+		{stepEnd, reply(554), OutcomeFailed, false},
+		{stepEnd, broken, OutcomeUnknown, false},
+	} {
+		err := &smtpError{step: c.step, err: c.err}
+		got := classifySMTP(err)
+		if outcomeOf(got) != c.want || connectionGone(err) != c.gone {
+			t.Errorf("%v: outcome %d, connection gone %v; want %d, %v", err, outcomeOf(got), connectionGone(err), c.want, c.gone)
+		}
+		if strings.Contains(got.Error(), "jo@example.com") || !strings.HasPrefix(got.Error(), smtpStepNames[c.step]) {
+			t.Errorf("%v: error %q should name the step and hide the address", err, got)
+		}
+	}
+	if got := classifySMTP(errors.New("dial tcp: connection refused")); outcomeOf(got) != OutcomeRetry {
+		t.Errorf("a failure outside a transaction: %v, want a retry", got)
 	}
 }
 

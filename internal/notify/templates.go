@@ -103,7 +103,10 @@ func (s *Service) CreateTemplate(ctx context.Context, serviceID, createdBy strin
 			nullable(t.LetterContactID), false, false, t.CreatedAt, createdBy); err != nil {
 			return fmt.Errorf("create template: %w", err)
 		}
-		return insertVersion(ctx, tx, t)
+		if err := insertVersion(ctx, tx, t); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, serviceID, auditTemplateCreated, "template", t.ID, templateDetails(t))
 	})
 	if err != nil {
 		return Template{}, err
@@ -159,7 +162,10 @@ func (s *Service) UpdateTemplate(ctx context.Context, serviceID, templateID, upd
 			out.Version, now, updatedBy, templateID, serviceID); err != nil {
 			return fmt.Errorf("update template: %w", err)
 		}
-		return insertVersion(ctx, tx, out)
+		if err := insertVersion(ctx, tx, out); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, serviceID, auditTemplateUpdated, "template", templateID, templateDetails(out))
 	})
 	s.forgetService(serviceID)
 	return out, err
@@ -184,7 +190,10 @@ func (s *Service) ArchiveTemplate(ctx context.Context, serviceID, templateID, ar
 			WHERE id = ? AND service_id = ?`, true, out.Version, now, archivedBy, templateID, serviceID); err != nil {
 			return fmt.Errorf("archive template: %w", err)
 		}
-		return insertVersion(ctx, tx, out)
+		if err := insertVersion(ctx, tx, out); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, serviceID, auditTemplateArchived, "template", templateID, templateDetails(out))
 	})
 	s.forgetService(serviceID)
 	return out, err

@@ -73,7 +73,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor Actor, serviceID, name s
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, auditEntry{ServiceID: serviceID, Action: "api_key.created", TargetType: "api_key",
+		return s.record(ctx, tx, actor, AuditEntry{ServiceID: serviceID, Action: "api_key.created", TargetType: "api_key",
 			TargetID: k.ID, Details: map[string]any{"name": name, "key_type": string(t)}})
 	})
 	if err != nil {
@@ -135,7 +135,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, actor Actor, serviceID, keyID 
 			s.now(), keyID, serviceID); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, auditEntry{ServiceID: serviceID, Action: "api_key.revoked", TargetType: "api_key",
+		return s.record(ctx, tx, actor, AuditEntry{ServiceID: serviceID, Action: "api_key.revoked", TargetType: "api_key",
 			TargetID: keyID, Details: map[string]any{"name": name}})
 	})
 	return wrap("revoke API key", err)

@@ -45,19 +45,39 @@ type AuditFilter struct {
 	Before string
 }
 
-// auditEntry is what a store method says about its change; the actor and time are added by
-// record.
-type auditEntry struct {
-	ServiceID  string
+// AuditEntry is what a change says about itself; the actor and time are added when it is
+// recorded. Other platforms describe their own changes with it and pass it to Record.
+type AuditEntry struct {
+	// ServiceID is the service the change belongs to, or "" for changes to no service.
+	ServiceID string
+	// Action is a dotted name; other platforms start theirs with the platform's name
+	// ("notify.template.created"), so that their names cannot clash with tenancy's or each
+	// other's and a filter can ask for all of one platform's events.
 	Action     string
 	TargetType string
 	TargetID   string
-	Details    map[string]any
+	// Details are shown to people reading the log. Never put secrets or message content here:
+	// the log is append-only, so nothing written to it can be taken back.
+	Details map[string]any
+}
+
+// Record writes an audit row for another platform's change inside that change's transaction,
+// which must be on the same database as the store, so that the change and its row are
+// committed together or not at all. An entry without an action, or for a service id that is
+// not an id, is a programming error and fails the change.
+func (s *Store) Record(ctx context.Context, tx *db.Tx, actor Actor, e AuditEntry) error {
+	switch {
+	case strings.TrimSpace(e.Action) == "" || strings.TrimSpace(e.TargetType) == "":
+		return fmt.Errorf("audit: an entry needs an action and a target type (%q, %q)", e.Action, e.TargetType)
+	case e.ServiceID != "" && !isID(e.ServiceID):
+		return fmt.Errorf("audit %s: %q is not a service id", e.Action, e.ServiceID)
+	}
+	return s.record(ctx, tx, actor, e)
 }
 
 // record writes an audit row inside the transaction of the change it describes, so that the
 // log and the data cannot disagree: both are committed or neither is.
-func (s *Store) record(ctx context.Context, tx *db.Tx, actor Actor, e auditEntry) error {
+func (s *Store) record(ctx context.Context, tx *db.Tx, actor Actor, e AuditEntry) error {
 	if strings.TrimSpace(actor.Label) == "" {
 		return fmt.Errorf("audit %s: the actor has no label", e.Action)
 	}

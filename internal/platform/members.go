@@ -58,7 +58,7 @@ func (s *Store) addMember(ctx context.Context, tx *db.Tx, actor Actor, serviceID
 	if err != nil {
 		return Service{}, err
 	}
-	return svc, s.record(ctx, tx, actor, auditEntry{ServiceID: serviceID, Action: action, TargetType: "user", TargetID: u.ID,
+	return svc, s.record(ctx, tx, actor, AuditEntry{ServiceID: serviceID, Action: action, TargetType: "user", TargetID: u.ID,
 		Details: map[string]any{"email": u.Email, "permissions": perms}})
 }
 
@@ -86,7 +86,7 @@ func (s *Store) SetMemberPermissions(ctx context.Context, actor Actor, serviceID
 			joinPermissions(perms), serviceID, userID); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, auditEntry{ServiceID: serviceID, Action: "member.permissions_changed",
+		return s.record(ctx, tx, actor, AuditEntry{ServiceID: serviceID, Action: "member.permissions_changed",
 			TargetType: "user", TargetID: userID, Details: map[string]any{"email": email, "from": before, "to": perms}})
 	})
 	return wrap("set team member permissions", err)
@@ -107,7 +107,7 @@ func (s *Store) RemoveMember(ctx context.Context, actor Actor, serviceID, userID
 		if _, err := tx.Exec(ctx, "DELETE FROM members WHERE service_id = ? AND user_id = ?", serviceID, userID); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, auditEntry{ServiceID: serviceID, Action: "member.removed", TargetType: "user",
+		return s.record(ctx, tx, actor, AuditEntry{ServiceID: serviceID, Action: "member.removed", TargetType: "user",
 			TargetID: userID, Details: map[string]any{"email": email}})
 	})
 	return wrap("remove team member", err)

@@ -40,7 +40,7 @@ func (s *Store) CreateOrganisation(ctx context.Context, actor Actor, name string
 			}
 			return err
 		}
-		return s.record(ctx, tx, actor, auditEntry{Action: "organisation.created", TargetType: "organisation",
+		return s.record(ctx, tx, actor, AuditEntry{Action: "organisation.created", TargetType: "organisation",
 			TargetID: o.ID, Details: map[string]any{"name": name}})
 	})
 	if err != nil {

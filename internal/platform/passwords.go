@@ -110,7 +110,7 @@ func (s *Store) SetPassword(ctx context.Context, actor Actor, userID, password s
 		} else if n == 0 {
 			return failure.New(failure.NotFound, "User not found")
 		}
-		return s.record(ctx, tx, actor, auditEntry{Action: "user.password_set", TargetType: "user", TargetID: userID})
+		return s.record(ctx, tx, actor, AuditEntry{Action: "user.password_set", TargetType: "user", TargetID: userID})
 	})
 	return wrap("set password", err)
 }
@@ -160,7 +160,7 @@ func (s *Store) SignIn(ctx context.Context, email, password string) (User, error
 		if _, err := tx.Exec(ctx, "UPDATE users SET failed_attempts = 0, last_sign_in_at = ? WHERE id = ?", now, u.ID); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, u.Actor(), auditEntry{Action: "user.signed_in", TargetType: "user", TargetID: u.ID,
+		return s.record(ctx, tx, u.Actor(), AuditEntry{Action: "user.signed_in", TargetType: "user", TargetID: u.ID,
 			Details: map[string]any{"method": "password"}})
 	})
 	if err != nil {
@@ -233,7 +233,7 @@ func (s *Store) failedAttempt(ctx context.Context, u User, column string, wrong 
 			WHERE id = ?`, lockedUntil, u.ID); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, SystemActor, auditEntry{Action: "user.locked_out", TargetType: "user", TargetID: u.ID,
+		return s.record(ctx, tx, SystemActor, AuditEntry{Action: "user.locked_out", TargetType: "user", TargetID: u.ID,
 			Details: map[string]any{"email": u.Email, "until": lockedUntil.Format(time.RFC3339),
 				"after_wrong": guessNames[column]}})
 	})

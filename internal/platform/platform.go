@@ -84,6 +84,23 @@ var SystemActor = Actor{Label: "Commons"}
 // KeyActor is the actor for a change made through the API with a key.
 func KeyActor(keyID, keyName string) Actor { return Actor{APIKeyID: keyID, Label: keyName} }
 
+// actorKey is the context key under which a request carries its actor.
+type actorKey struct{}
+
+// WithActor returns ctx carrying who is making the request. The console and the API
+// handlers set it once, where they learn who is signed in or which key was used, so that
+// platforms whose Go API takes no actor of its own can still record each change under the
+// person or key that made it.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor WithActor put in ctx; ok is false when there is none.
+func ActorFrom(ctx context.Context) (a Actor, ok bool) {
+	a, ok = ctx.Value(actorKey{}).(Actor)
+	return a, ok
+}
+
 // newID returns a fresh row id: a lowercase UUID v4.
 func newID() string { return uuid.NewString() }
 

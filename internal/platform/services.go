@@ -82,7 +82,7 @@ func (s *Store) CreateService(ctx context.Context, actor Actor, ns NewService) (
 			}
 			return err
 		}
-		return s.record(ctx, tx, actor, auditEntry{ServiceID: svc.ID, Action: "service.created", TargetType: "service",
+		return s.record(ctx, tx, actor, AuditEntry{ServiceID: svc.ID, Action: "service.created", TargetType: "service",
 			TargetID: svc.ID, Details: map[string]any{"name": name, "organisation_id": ns.OrganisationID,
 				"live": ns.Live, "permissions": perms}})
 	})
@@ -186,7 +186,7 @@ func (s *Store) SetLive(ctx context.Context, actor Actor, id string, live bool) 
 		if live {
 			action = "service.made_live"
 		}
-		return s.record(ctx, tx, actor, auditEntry{ServiceID: id, Action: action, TargetType: "service", TargetID: id})
+		return s.record(ctx, tx, actor, AuditEntry{ServiceID: id, Action: action, TargetType: "service", TargetID: id})
 	}))
 }
 
@@ -211,7 +211,7 @@ func (s *Store) RenameService(ctx context.Context, actor Actor, id, name string)
 			}
 			return err
 		}
-		return s.record(ctx, tx, actor, auditEntry{ServiceID: id, Action: "service.renamed", TargetType: "service",
+		return s.record(ctx, tx, actor, AuditEntry{ServiceID: id, Action: "service.renamed", TargetType: "service",
 			TargetID: id, Details: map[string]any{"from": svc.Name, "to": name}})
 	}))
 }
@@ -229,7 +229,7 @@ func (s *Store) SetServicePermissions(ctx context.Context, actor Actor, id strin
 		if _, err := tx.Exec(ctx, "UPDATE services SET permissions = ? WHERE id = ?", joinPermissions(perms), id); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, auditEntry{ServiceID: id, Action: "service.permissions_changed",
+		return s.record(ctx, tx, actor, AuditEntry{ServiceID: id, Action: "service.permissions_changed",
 			TargetType: "service", TargetID: id, Details: map[string]any{"from": svc.Permissions, "to": perms}})
 	}))
 }
@@ -255,7 +255,7 @@ func (s *Store) Archive(ctx context.Context, actor Actor, id string) error {
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, auditEntry{ServiceID: id, Action: "service.archived", TargetType: "service",
+		return s.record(ctx, tx, actor, AuditEntry{ServiceID: id, Action: "service.archived", TargetType: "service",
 			TargetID: id, Details: map[string]any{"name": svc.Name, "api_keys_revoked": revoked}})
 	})
 	return wrap("archive service", err)

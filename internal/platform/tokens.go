@@ -148,7 +148,7 @@ func (s *Store) RedeemToken(ctx context.Context, token string) (User, string, er
 		if u, err = s.userWhere(ctx, tx, "u.id = ?", userID); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, u.Actor(), auditEntry{Action: "user.signed_in", TargetType: "user", TargetID: u.ID,
+		return s.record(ctx, tx, u.Actor(), AuditEntry{Action: "user.signed_in", TargetType: "user", TargetID: u.ID,
 			Details: map[string]any{"method": "link", "purpose": purpose}})
 	})
 	if err != nil {

@@ -72,7 +72,7 @@ func (s *Store) ConfirmTOTP(ctx context.Context, actor Actor, userID, code strin
 			totp_failed_attempts = 0 WHERE id = ?`, step, userID); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, actor, auditEntry{Action: "user.totp_enabled", TargetType: "user", TargetID: userID})
+		return s.record(ctx, tx, actor, AuditEntry{Action: "user.totp_enabled", TargetType: "user", TargetID: userID})
 	})
 	return wrap("confirm authenticator app", err)
 }
@@ -148,7 +148,7 @@ func (s *Store) DisableTOTP(ctx context.Context, actor Actor, userID string) err
 			_, err = s.userWhere(ctx, tx, "u.id = ?", userID)
 			return err // nil when there was no app to remove
 		}
-		return s.record(ctx, tx, actor, auditEntry{Action: "user.totp_disabled", TargetType: "user", TargetID: userID})
+		return s.record(ctx, tx, actor, AuditEntry{Action: "user.totp_disabled", TargetType: "user", TargetID: userID})
 	})
 	return wrap("remove authenticator app", err)
 }

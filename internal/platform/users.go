@@ -21,7 +21,10 @@ type User struct {
 	PlatformAdmin bool
 	HasPassword   bool
 	TOTPEnabled   bool
-	LastSignInAt  *time.Time
+	// MobileNumber is the number the person gave for text messages, in E.164 form
+	// ("+447700900982"), or "" when they have given none.
+	MobileNumber string
+	LastSignInAt *time.Time
 	// LockedUntil is set while the account is locked after too many failed sign-in attempts;
 	// it may be in the past, when the lock has already run out.
 	LockedUntil *time.Time
@@ -34,13 +37,14 @@ func (u User) Actor() Actor { return Actor{UserID: u.ID, Label: u.Email} }
 // userColumns lists what a User is read from, for the users table under alias a.
 func userColumns(a string) string {
 	return fmt.Sprintf("%[1]s.id, %[1]s.email, %[1]s.platform_admin, %[1]s.password_hash IS NOT NULL, "+
-		"%[1]s.totp_secret IS NOT NULL, %[1]s.last_sign_in_at, %[1]s.locked_until, %[1]s.created_at", a)
+		"%[1]s.totp_secret IS NOT NULL, COALESCE(%[1]s.mobile_number, ''), %[1]s.last_sign_in_at, %[1]s.locked_until, "+
+		"%[1]s.created_at", a)
 }
 
 // scanUser reads the columns of userColumns, plus any extra destinations after them.
 func scanUser(row interface{ Scan(...any) error }, u *User, extra ...any) error {
-	dest := append([]any{&u.ID, &u.Email, &u.PlatformAdmin, &u.HasPassword, &u.TOTPEnabled, &u.LastSignInAt,
-		&u.LockedUntil, &u.CreatedAt}, extra...)
+	dest := append([]any{&u.ID, &u.Email, &u.PlatformAdmin, &u.HasPassword, &u.TOTPEnabled, &u.MobileNumber,
+		&u.LastSignInAt, &u.LockedUntil, &u.CreatedAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return err
 	}
@@ -92,7 +96,7 @@ func (s *Store) createUser(ctx context.Context, tx *db.Tx, actor Actor, email st
 	if err != nil {
 		return User{}, err
 	}
-	return u, s.record(ctx, tx, actor, auditEntry{Action: "user.created", TargetType: "user", TargetID: u.ID,
+	return u, s.record(ctx, tx, actor, AuditEntry{Action: "user.created", TargetType: "user", TargetID: u.ID,
 		Details: map[string]any{"email": email, "platform_admin": platformAdmin}})
 }
 
@@ -159,7 +163,7 @@ func (s *Store) SetPlatformAdmin(ctx context.Context, actor Actor, userID string
 			_, err = s.userWhere(ctx, tx, "u.id = ?", userID)
 			return err // nil when the user already had that setting: nothing changed
 		}
-		return s.record(ctx, tx, actor, auditEntry{Action: "user.platform_admin_changed", TargetType: "user",
+		return s.record(ctx, tx, actor, AuditEntry{Action: "user.platform_admin_changed", TargetType: "user",
 			TargetID: userID, Details: map[string]any{"platform_admin": admin}})
 	})
 	return wrap("set platform admin", err)

@@ -164,6 +164,9 @@ func (l *Limiter) Take(ctx context.Context, bucket string, limit Limit) (bool, e
 	l.mu.Lock()
 	q := l.queues[k]
 	if q == nil {
+		if len(l.queues) >= sweepQueuesAt {
+			l.sweep(now)
+		}
 		q = &takeQueue{}
 		l.queues[k] = q
 	}
@@ -202,6 +205,22 @@ func (l *Limiter) Take(ctx context.Context, bucket string, limit Limit) (bool, e
 	}
 }
 
+// sweepQueuesAt is the number of buckets with a queue on this node past which the queues
+// of quiet buckets are dropped. A bucket keeps its queue between requests, even when they
+// do not overlap, so that its demand is measured over whole windows.
+const sweepQueuesAt = 1024
+
+// sweep drops the queues of buckets with nothing in flight, nothing taken ahead and no
+// request for two windows, which are then as if new. The caller holds l.mu.
+func (l *Limiter) sweep(now time.Time) {
+	for k, q := range l.queues {
+		if !q.busy && q.next == nil && (q.ahead == 0 || !now.Before(q.aheadUntil)) &&
+			now.Sub(q.windowStart) >= 2*leaseWindow {
+			delete(l.queues, k)
+		}
+	}
+}
+
 // run takes the tokens of one group and any to take ahead, answers the group, then starts
 // the group that gathered meanwhile, if any, or marks the bucket idle.
 func (l *Limiter) run(k queueKey, q *takeQueue, g *takeGroup) {
@@ -230,9 +249,6 @@ func (l *Limiter) run(k queueKey, q *takeQueue, g *takeGroup) {
 	}
 	if next == nil {
 		q.busy = false
-		if q.ahead == 0 && q.demand < leaseMinDemand && l.queues[k] == q {
-			delete(l.queues, k)
-		}
 	}
 	l.mu.Unlock()
 	if next != nil {

@@ -112,6 +112,26 @@ function suite(name, javaScriptEnabled) {
     }
   }));
 
+  it('the admin gives a mobile number on their account page; a landline is refused', step, j.step('mobile number', async (t) => {
+    await admin.click(t, menu().getByRole('link', { name: 'Your account' }));
+    await expectHeading(page, 'Your account');
+    const mobileRow = () => page.locator('.govuk-summary-list__row').filter({ has: page.getByText('Mobile number', { exact: true }) });
+    assert.match(await mobileRow().innerText(), /Not given/);
+    await admin.click(t, page.getByRole('link', { name: 'Add mobile number' }));
+    await expectHeading(page, 'Your mobile number');
+    await page.getByLabel('Your mobile number').fill('020 7946 0000');
+    await admin.click(t, page.getByRole('button', { name: 'Save' }), { status: 422 });
+    const [message] = await expectErrorSummary(page, ['mobile_number']);
+    assert.match(message, /not a landline/);
+    assert.equal(await page.getByLabel('Your mobile number').inputValue(), '020 7946 0000', 'what was typed is kept');
+
+    await page.getByLabel('Your mobile number').fill('07700 900 982');
+    await admin.click(t, page.getByRole('button', { name: 'Save' }));
+    assert.equal(new URL(page.url()).pathname, '/admin/account');
+    await expectBanner(page, 'Your mobile number has been saved');
+    assert.match(await mobileRow().innerText(), /\+447700900982/);
+  }));
+
   it('an empty organisation name saves nothing; a named one is created', step, j.step('organisation', async (t) => {
     await admin.click(t, menu().getByRole('link', { name: 'Organisations' }));
     await expectHeading(page, 'Organisations');

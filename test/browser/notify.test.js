@@ -134,7 +134,7 @@ function suite(name, javaScriptEnabled) {
     await admin.click(t, page.getByRole('link', { name: 'Change email sender name' }));
     await expectHeading(page, 'Sending settings');
     await page.getByLabel('Email sender name').fill('Highways Team');
-    await page.getByLabel('Yes').check();
+    await page.getByRole('group', { name: 'Start text messages with the service name?' }).getByLabel('Yes').check();
     await admin.click(t, page.getByRole('button', { name: 'Save' }));
     await expectBanner(page, 'Sending settings saved');
 

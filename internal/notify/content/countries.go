@@ -46,6 +46,10 @@ var countries = func() map[string]country {
 	return m
 }()
 
+// ampersandAsAnd is built once: countryKey runs for every name in the table at start-up and
+// for every letter address, and building a Replacer costs more than using it.
+var ampersandAsAnd = strings.NewReplacer("&", "and", "+", "and")
+
 // countryKey normalises a name for comparison: case, spaces and punctuation are ignored,
 // "&" and "+" read as "and", and accents are dropped where the result is still
 // recognisable. A name containing a digit is never a country, which is how a postcode
@@ -54,7 +58,7 @@ func countryKey(name string) (string, bool) {
 	if strings.ContainsFunc(name, unicode.IsDigit) {
 		return "", false
 	}
-	name = strings.NewReplacer("&", "and", "+", "and").Replace(name)
+	name = ampersandAsAnd.Replace(name)
 	name = strings.Map(func(r rune) rune {
 		if strings.ContainsRune(" _-'’,.()", r) {
 			return -1

@@ -75,6 +75,14 @@ var drama = regexp.MustCompile(`^7700[0-9]`)
 // unless they carry a country code; a copy with "+" signs and leading zeros removed is
 // tried when the number as written fails, as spreadsheets often mangle them.
 func ParsePhone(raw string) (Phone, error) {
+	if p, ok := parseUKPhone(raw); ok {
+		return p, nil
+	}
+	return parsePhoneWithLibrary(raw)
+}
+
+// parsePhoneWithLibrary is ParsePhone done entirely by the library, for any number.
+func parsePhoneWithLibrary(raw string) (Phone, error) {
 	num, err := parsePhoneNumber(raw)
 	if err != nil {
 		cleaned := asciiDowngrade(strings.TrimLeft(strings.ReplaceAll(raw, "+", ""), "0"))

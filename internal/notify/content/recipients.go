@@ -31,7 +31,19 @@ var idnaProfile = idna.New(idna.MapForLookup(), idna.Transitional(true), idna.Ch
 // ValidateEmail checks an email address and returns it trimmed (including invisible
 // and non-breaking spaces) and lower-cased, the form it is stored and compared in.
 func ValidateEmail(raw string) (string, error) {
+	if isASCII(raw) {
+		// stripObscure removes only characters beyond ASCII, then trims.
+		return validateASCIIEmail(strings.Trim(raw, asciiWhitespace))
+	}
 	addr := stripObscure(raw)
+	if isASCII(addr) {
+		return validateASCIIEmail(addr)
+	}
+	return validateEmailRegexp(addr)
+}
+
+// validateEmailRegexp is ValidateEmail's definition, for an address already stripped.
+func validateEmailRegexp(addr string) (string, error) {
 	m := reEmail.FindStringSubmatch(addr)
 	if m == nil || len(addr) > maxEmailLength || strings.Contains(addr, "..") {
 		return "", ErrInvalidEmail
@@ -55,10 +67,109 @@ func ValidateEmail(raw string) (string, error) {
 	return strings.ToLower(addr), nil
 }
 
+// validateASCIIEmail accepts exactly the ASCII addresses validateEmailRegexp accepts, without
+// regular expressions, which cost a send several microseconds (TestValidateASCIIEmail and
+// FuzzValidateEmail hold the two together). For ASCII, domainToASCII changes nothing, and
+// the hostname rules already refuse what reEmail's domain part refuses (an @, whitespace, a
+// leading dot, fewer than two characters).
+func validateASCIIEmail(addr string) (string, error) {
+	at := strings.IndexByte(addr, '@')
+	if at <= 0 || len(addr) > maxEmailLength || strings.Contains(addr, "..") {
+		return "", ErrInvalidEmail
+	}
+	for i := range at {
+		if !isEmailLocalByte(addr[i]) {
+			return "", ErrInvalidEmail
+		}
+	}
+	host := addr[at+1:]
+	if len(host) > 253 {
+		return "", ErrInvalidEmail
+	}
+	labels := 0
+	for rest := host; ; labels++ {
+		label, after, more := strings.Cut(rest, ".")
+		if len(label) > 63 || !isHostnameLabel(label) {
+			return "", ErrInvalidEmail
+		}
+		if !more {
+			if labels == 0 || !isTLD(label) {
+				return "", ErrInvalidEmail
+			}
+			break
+		}
+		rest = after
+	}
+	return strings.ToLower(addr), nil
+}
+
+// isEmailLocalByte is reEmail's class of local-part characters.
+func isEmailLocalByte(c byte) bool {
+	return isASCIIAlnum(c) || strings.IndexByte(".!#$%&'*+/=?^_`{|}~-", c) >= 0
+}
+
+func isASCIIAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// isHostnameLabel is reHostnamePart for ASCII: letters and digits, in runs joined by one or
+// two hyphens.
+func isHostnameLabel(s string) bool {
+	if s == "" || !isASCIIAlnum(s[0]) || !isASCIIAlnum(s[len(s)-1]) {
+		return false
+	}
+	hyphens := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '-':
+			if hyphens++; hyphens > 2 {
+				return false
+			}
+		case isASCIIAlnum(c):
+			hyphens = 0
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isTLD is reTLD for ASCII: 2 to 63 letters, or xn-- and letters and digits in runs joined by
+// single hyphens.
+func isTLD(s string) bool {
+	if len(s) > 4 && strings.EqualFold(s[:4], "xn--") {
+		punycode := s[4:]
+		if !isASCIIAlnum(punycode[0]) || !isASCIIAlnum(punycode[len(punycode)-1]) || strings.Contains(punycode, "--") {
+			return false
+		}
+		for i := 0; i < len(punycode); i++ {
+			if c := punycode[i]; c != '-' && !isASCIIAlnum(c) {
+				return false
+			}
+		}
+		return true
+	}
+	if len(s) < 2 || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// ideographicDots are the full stops IDNA treats as label separators. Every send validates
+// its address, so the replacer is built once rather than on each call.
+var ideographicDots = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
+
 // domainToASCII converts label by label: ASCII labels pass through unchanged (as in the
 // reference, which only checks their length), others are mapped and Punycode-encoded.
 func domainToASCII(host string) (string, error) {
-	host = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".").Replace(host)
+	if !isASCII(host) {
+		host = ideographicDots.Replace(host)
+	}
 	labels := strings.Split(host, ".")
 	for i, label := range labels {
 		if isASCII(label) {
