@@ -23,11 +23,16 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 
 ## test: vet, every Go test (both engines when COMMONS_TEST_POSTGRES_URL is set), end-to-end and browser tests
-test: build
+test: build bin/stripe-mock
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) test-compat
 	$(MAKE) test-browser
+
+## bin/stripe-mock: Stripe's API mock, which the Stripe provider's tests run against (found there or
+## through COMMONS_STRIPE_MOCK); pinned, because its fixtures are what the tests assert on
+bin/stripe-mock:
+	GOBIN=$(CURDIR)/bin GOFLAGS=-mod=mod $(GO) install github.com/stripe/stripe-mock@v0.203.0
 
 ## test-compat: GOV.UK Notify's official node client against a live binary, on each engine
 test-compat: build test/compat/node_modules/.package-lock.json

@@ -23,6 +23,8 @@ import (
 	"github.com/commons-gov/commons/internal/mail"
 	"github.com/commons-gov/commons/internal/notify"
 	"github.com/commons-gov/commons/internal/outbox"
+	"github.com/commons-gov/commons/internal/pay"
+	stripepsp "github.com/commons-gov/commons/internal/pay/stripe"
 	"github.com/commons-gov/commons/internal/platform"
 	"github.com/commons-gov/commons/internal/ratelimit"
 	"github.com/commons-gov/commons/internal/web"
@@ -30,7 +32,7 @@ import (
 
 // Migrations lists every platform's schema, in the order they apply.
 func Migrations() []db.Migrations {
-	return []db.Migrations{platform.Migrations, outbox.Migrations, ratelimit.Migrations, notify.Migrations}
+	return []db.Migrations{platform.Migrations, outbox.Migrations, ratelimit.Migrations, notify.Migrations, pay.Migrations}
 }
 
 // MigrateDB brings a database to the current schema: River's tables, then each platform's.
@@ -64,6 +66,9 @@ type App struct {
 	Auth     *apiauth.Authenticator
 	Jobs     *jobs.Client
 	Notify   *notify.Service
+	Pay      *pay.Service
+
+	payCredentials *pay.Credentials
 
 	handler http.Handler
 }
@@ -99,13 +104,14 @@ func (a *App) assemble(ctx context.Context) error {
 	river.AddWorker(workers, &mail.Worker{Sender: a.mailSender()})
 	queues := map[string]int{river.QueueDefault: jobs.DefaultMaxWorkers}
 	maps.Copy(queues, notify.Queues())
+	maps.Copy(queues, pay.Queues())
 	var err error
 	a.Jobs, err = jobs.New(a.db, jobs.Config{
 		Workers:      workers,
 		Work:         a.cfg.Role != "api",
 		Logger:       a.log,
 		Queues:       queues,
-		PeriodicJobs: append(notify.PeriodicJobs(), notify.BulkPeriodicJobs()...),
+		PeriodicJobs: append(append(notify.PeriodicJobs(), notify.BulkPeriodicJobs()...), pay.PeriodicJobs()...),
 	})
 	if err != nil {
 		return err
@@ -114,6 +120,7 @@ func (a *App) assemble(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.assemblePay(workers)
 	a.Platform.OnInvite = a.sendInvitation
 	a.metrics.MustRegister(a.Jobs.Collector())
 
@@ -141,14 +148,25 @@ func (a *App) assemble(ctx context.Context) error {
 		if err := a.Notify.MountBulkConsole(mux, c); err != nil {
 			return err
 		}
+		if err := a.Pay.MountWebhookConsole(mux, c); err != nil {
+			return err
+		}
+		if err := a.Pay.MountConsole(mux, c, pay.ConsoleDeps{Credentials: a.payCredentials, Audit: a.Platform}); err != nil {
+			return err
+		}
 		a.mountAPI(mux)
 		a.Notify.Mount(mux)
+		a.Pay.Mount(mux)
+		a.Pay.MountWebhookAPI(mux)
+		a.Pay.MountPages(mux, a.Platform)
+		a.Pay.MountLinks(mux, a.Platform)
 		a.Notify.MountDocuments(mux)
 		delivery.MountProviderCallbacks(mux)
 		delivery.MountEmailEvents(mux, a.cfg.EmailCallbackSecret)
 		mux.Handle("GET /{$}", http.RedirectHandler("/admin", http.StatusSeeOther))
 	}
-	stack, err := web.Stack(web.StackConfig{Logger: a.log, BaseURL: a.cfg.BaseURL, Metrics: web.NewMetrics(a.metrics)})
+	stack, err := web.Stack(web.StackConfig{Logger: a.log, BaseURL: a.cfg.BaseURL, Metrics: web.NewMetrics(a.metrics),
+		CrossSiteForms: pay.CrossSiteForms})
 	if err != nil {
 		return err
 	}
@@ -178,6 +196,18 @@ func (a *App) assembleNotify(workers *river.Workers) (*notify.Delivery, error) {
 	delivery.RegisterWorkers(workers)
 	a.Notify.RegisterBulkWorkers(workers)
 	return delivery, nil
+}
+
+// assemblePay builds the Pay platform and registers its workers.
+func (a *App) assemblePay(workers *river.Workers) {
+	// Each service's Stripe key is sealed in Pay's credential store; the provider reads it per
+	// request, so one provider serves every service.
+	a.payCredentials = pay.NewCredentials(a.db, a.cfg.Keyring)
+	stripe := stripepsp.New(stripepsp.Config{Keys: stripepsp.StoredKeys(a.payCredentials), Retries: 2,
+		ReturnURL: func(paymentID string) string { return a.Pay.ThreeDSReturnURL(paymentID) }})
+	a.Pay = pay.New(pay.Config{DB: a.db, Jobs: a.Jobs, Auth: a.Auth, Limiter: ratelimit.New(a.db), Logger: a.log,
+		BaseURL: a.cfg.BaseURL, Webhooks: a.payWebhooks(), Providers: map[string]pay.Provider{stripepsp.Name: stripe}})
+	a.Pay.RegisterWorkers(workers)
 }
 
 // mailSender says where Commons' own emails go. Development mode keeps them in the outbox;

@@ -41,6 +41,10 @@ type StackConfig struct {
 	Metrics *Metrics
 	// TrustedOrigins are further origins allowed to make state-changing browser requests.
 	TrustedOrigins []string
+	// CrossSiteForms are request patterns (as for http.ServeMux) that forms on other sites may
+	// post to. Only for requests that carry their own credential in the form, such as Pay's
+	// one-time payment token, which a service's page posts to start a payment.
+	CrossSiteForms []string
 }
 
 // Stack returns the standard middleware stack, outermost first: request id, access log,
@@ -55,6 +59,11 @@ func Stack(cfg StackConfig) (Middleware, error) {
 	csrf, err := CrossOrigin(cfg.BaseURL, cfg.TrustedOrigins...)
 	if err != nil {
 		return nil, err
+	}
+	if len(cfg.CrossSiteForms) > 0 {
+		if csrf, err = crossOriginWithForms(cfg.BaseURL, cfg.TrustedOrigins, cfg.CrossSiteForms); err != nil {
+			return nil, err
+		}
 	}
 	mws := []Middleware{RequestID, AccessLog(logger)}
 	if cfg.Metrics != nil {
@@ -103,7 +112,15 @@ func SecurityHeaders(baseURL string) Middleware {
 // API clients that are not browsers send neither header, so they pass. The base URL's origin
 // and any trusted origins are allowed, for deployments behind proxies that rewrite Host.
 func CrossOrigin(baseURL string, trusted ...string) (Middleware, error) {
+	return crossOriginWithForms(baseURL, trusted, nil)
+}
+
+// crossOriginWithForms is CrossOrigin that lets other sites' forms post to the given patterns.
+func crossOriginWithForms(baseURL string, trusted, forms []string) (Middleware, error) {
 	p := http.NewCrossOriginProtection()
+	for _, pattern := range forms {
+		p.AddInsecureBypassPattern(pattern)
+	}
 	if baseURL != "" {
 		trusted = append([]string{baseURL}, trusted...)
 	}
