@@ -231,15 +231,7 @@ func (p *payPages) submitThreeDS(w http.ResponseWriter, r *http.Request) error {
 			res.Data[k] = v[0]
 		}
 	}
-	done, err := p.s.Authorise3DS(r.Context(), pay.ID, res)
-	switch {
-	case errors.Is(err, ErrWrongStep):
-		return p.moveOn(w, r, pay.ID)
-	case err != nil:
-		return err
-	}
-	redirect(w, r, pageFor(done))
-	return nil
+	return p.finishThreeDS(w, r, pay.ID, res)
 }
 
 // threeDSReturn is where a real provider's challenge sends the payer back to, by a redirect
@@ -261,10 +253,16 @@ func (p *payPages) threeDSReturn(w http.ResponseWriter, r *http.Request) error {
 			res.Data[k] = v[0]
 		}
 	}
-	done, err := p.s.Authorise3DS(r.Context(), pay.ID, res)
+	return p.finishThreeDS(w, r, pay.ID, res)
+}
+
+// finishThreeDS hands the challenge's outcome to the provider and sends the payer on to the
+// page for where the payment now stands.
+func (p *payPages) finishThreeDS(w http.ResponseWriter, r *http.Request, id string, res ThreeDSResult) error {
+	done, err := p.s.Authorise3DS(r.Context(), id, res)
 	switch {
 	case errors.Is(err, ErrWrongStep):
-		return p.moveOn(w, r, pay.ID)
+		return p.moveOn(w, r, id)
 	case err != nil:
 		return err
 	}
