@@ -147,8 +147,7 @@ func (s *Service) sendConfirmationEmail(ctx context.Context, paymentID string) e
 	case status != confirmationQueued:
 		return nil
 	}
-	p, err := scanPayment(s.db.QueryRow(ctx, "SELECT "+paymentColumns+" FROM pay_payments WHERE id = ? AND service_id = ?",
-		paymentID, serviceID))
+	p, err := s.Payment(ctx, serviceID, paymentID)
 	if err != nil {
 		return fmt.Errorf("pay: read payment %s for its confirmation email: %w", paymentID, err)
 	}

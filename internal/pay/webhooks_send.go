@@ -204,8 +204,7 @@ func (s *Service) deliverWebhookMessage(ctx context.Context, messageID string, a
 // fixWebhookBody builds a message's body from the payment as it stands and keeps it, so that
 // every retry sends the same bytes.
 func (s *Service) fixWebhookBody(ctx context.Context, m webhookQueuedMessage) ([]byte, error) {
-	p, err := scanPayment(s.db.QueryRow(ctx, "SELECT "+paymentColumns+" FROM pay_payments WHERE id = ? AND service_id = ?",
-		m.ResourceID, m.ServiceID))
+	p, err := s.Payment(ctx, m.ServiceID, m.ResourceID)
 	if err != nil {
 		return nil, fmt.Errorf("pay: read payment %s for webhook message %s: %w", m.ResourceID, m.ID, err)
 	}
